@@ -1,0 +1,3 @@
+from seg_graphql.cli import main
+
+main()

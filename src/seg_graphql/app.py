@@ -1,0 +1,72 @@
+"""create_app(settings) -> Starlette. The store is opened in the lifespan, never at import."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from seg_graphql.config import Settings
+from seg_graphql.domain.models import Role
+from seg_graphql.graphql.limits import QueryLimits
+from seg_graphql.graphql.schema import build_schema
+from seg_graphql.services.auth import Authenticator, mint_key
+from seg_graphql.store.api_keys import ApiKeyStore
+from seg_graphql.store.client import Store, connect, prepare
+from seg_graphql.web.graphql_endpoint import GraphQLEndpoint
+from seg_graphql.web.health import healthz, readyz
+from seg_graphql.web.metrics import Metrics
+
+log = logging.getLogger("seg_graphql")
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None,
+               limits: QueryLimits | None = None) -> Starlette:
+    """`store` lets tests and benchmarks hand in an already-open store (closed by them)."""
+    settings = settings or Settings()
+    metrics = Metrics()
+    schema = build_schema(limits, introspection=settings.introspection)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = store is None
+        opened = store or connect(settings.mongodb_url, settings.database)
+        await prepare(opened)
+        app.state.store = opened
+        app.state.authenticator = Authenticator(ApiKeyStore(opened.db),
+                                                ttl_seconds=settings.auth_cache_seconds)
+        if opened.embedded and owned:
+            await _announce_embedded(opened, settings)
+        try:
+            yield
+        finally:
+            if owned:
+                await opened.close()
+
+    graphql = GraphQLEndpoint(schema=schema, runtime=None, metrics=metrics,
+                              max_body_bytes=settings.max_body_bytes, graphiql=settings.graphiql)
+    app = Starlette(lifespan=lifespan, routes=[
+        Route("/graphql", graphql.handle, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics.endpoint, methods=["GET"]),
+    ])
+    graphql.runtime = app.state
+    app.state.schema = schema
+    app.state.metrics = metrics
+    return app
+
+
+async def _announce_embedded(store: Store, settings: Settings) -> None:
+    minted = await mint_key(ApiKeyStore(store.db), tenant=settings.dev_tenant, role=Role.ADMIN,
+                            name="development key", key=settings.dev_api_key)
+    url = f"http://{settings.host}:{settings.port}/graphql"
+    print(
+        f"seg-graphql on the embedded store: data lives in memory and is gone at exit.\n"
+        f"  GraphiQL:        {url}\n"
+        f"  Development key: {minted.key}  (tenant '{settings.dev_tenant}', role ADMIN)\n"
+        f"  Send it as the header  Authorization: Bearer {minted.key}",
+        flush=True)

@@ -1,0 +1,80 @@
+"""`seg-graphql serve | export-schema | create-api-key` (typer)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+import typer
+
+from seg_graphql.config import Settings
+from seg_graphql.domain.models import Role
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="seg-graphql: one GraphQL API for user segments.")
+
+
+@app.command()
+def serve(host: str = typer.Option(None, help="Bind address (default SEG_HOST or 127.0.0.1)"),
+          port: int = typer.Option(None, help="Port (default SEG_PORT or 8000)")) -> None:
+    """Start the server (embedded in-memory store unless SEG_MONGODB_URL is set)."""
+    import uvicorn
+
+    from seg_graphql.app import create_app
+
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = Settings(**overrides)
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_level=settings.log_level, access_log=False)
+
+
+@app.command("export-schema")
+def export_schema() -> None:
+    """Print the served schema (SDL); schema.graphql at the repo root must equal it."""
+    from seg_graphql.graphql.schema import schema_sdl
+
+    sys.stdout.write(schema_sdl())
+
+
+@app.command("create-api-key")
+def create_api_key(
+    tenant: str = typer.Option(..., help="Tenant the key belongs to"),
+    role: Role = typer.Option(..., case_sensitive=False, help="ADMIN, EDITOR or VIEWER"),
+    user_id: str = typer.Option(None, "--user-id", help="Acting user id (for editableBy ASSIGNED)"),
+    team: list[str] = typer.Option(None, "--team", help="Team id of the acting user (repeatable)"),
+    name: str = typer.Option(None, help="A label to recognise the key by"),
+) -> None:
+    """Create an API key in the database at SEG_MONGODB_URL; the key is printed once."""
+    settings = Settings()
+    if not settings.mongodb_url:
+        typer.echo("SEG_MONGODB_URL is not set: the embedded store lives inside 'serve', which "
+                   "prints its own development key.", err=True)
+        raise typer.Exit(2)
+    try:
+        key = asyncio.run(_create_key(settings, tenant, role, user_id, team or [], name))
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(key)
+
+
+async def _create_key(settings: Settings, tenant: str, role: Role, user_id: str | None,
+                      teams: list[str], name: str | None) -> str:
+    from seg_graphql.services.auth import mint_key
+    from seg_graphql.store.api_keys import ApiKeyStore
+    from seg_graphql.store.client import connect, prepare
+
+    store = await prepare(connect(settings.mongodb_url, settings.database))
+    try:
+        minted = await mint_key(ApiKeyStore(store.db), tenant=tenant, role=role, user_id=user_id,
+                                team_ids=teams, name=name)
+    finally:
+        await store.close()
+    return minted.key
+
+
+def main() -> None:
+    app()

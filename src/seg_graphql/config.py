@@ -1,0 +1,23 @@
+"""Settings from the environment (prefix SEG_), created in create_app / the CLI, never at import."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SEG_", extra="ignore")
+
+    mongodb_url: str | None = Field(default=None, description="MongoDB URL; none = embedded store")
+    database: str = "seg_graphql"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    dev_api_key: str | None = Field(
+        default=None, description="Key created at start-up on the embedded store (else random)")
+    dev_tenant: str = "dev"
+    introspection: bool = True
+    graphiql: bool = True
+    max_body_bytes: int = Field(default=1_000_000, ge=1_000)
+    auth_cache_seconds: float = Field(default=30.0, ge=0)
+    log_level: str = "info"

@@ -1,0 +1,67 @@
+"""Boundary validation of segment input with pydantic; errors become Problems with paths."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from seg_graphql.domain.errors import ErrorCode, Problem, UserInputError
+from seg_graphql.domain.models import EditableBy, LinkType, SegmentType
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+TechnicalName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")]
+Description = Annotated[str, StringConstraints(max_length=2_000)]
+Url = Annotated[str, StringConstraints(max_length=2_048, pattern=r"^https?://[^\s]+$")]
+ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
+                                              pattern=r"^[A-Za-z0-9_.:@-]+$")]
+
+
+class RawRules(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    include: list[dict[str, Any]] = Field(default_factory=list)
+    exclude: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class _SegmentFields(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    description: Description | None = None
+    url: Url | None = None
+    team_id: ExternalId | None = Field(default=None, alias="teamId")
+    rules: RawRules | None = None
+    fql: Any = None
+
+
+class SegmentCreate(_SegmentFields):
+    name: Name
+    technical_name: TechnicalName | None = Field(default=None, alias="technicalName")
+    type: SegmentType = SegmentType.DYNAMIC
+    is_default: bool = Field(default=False, alias="isDefault")
+    editable_by: EditableBy = Field(default=EditableBy.ADMIN, alias="editableBy")
+
+
+class SegmentUpdate(_SegmentFields):
+    name: Name | None = None
+    technical_name: TechnicalName | None = Field(default=None, alias="technicalName")
+    is_default: bool | None = Field(default=None, alias="isDefault")
+    editable_by: EditableBy | None = Field(default=None, alias="editableBy")
+
+
+class LinkCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: LinkType
+    id: ExternalId
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_model(model: type[M], data: Mapping[str, Any], path: tuple[str, ...]) -> M:
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as exc:
+        raise UserInputError([
+            Problem(ErrorCode.BAD_USER_INPUT, error["msg"], (*path, *error["loc"]))
+            for error in exc.errors()
+        ]) from None

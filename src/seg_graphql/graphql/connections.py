@@ -1,0 +1,36 @@
+"""Relay connection types; totalCount is computed only when asked for."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import strawberry
+
+from seg_graphql.graphql.types import PageInfo, Segment
+
+
+@strawberry.type
+class SegmentEdge:
+    cursor: str
+    node: Segment
+
+
+@strawberry.type
+class SegmentConnection:
+    edges: list[SegmentEdge]
+    page_info: PageInfo
+    count_total: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="All segments matching the filter, across pages.")
+    async def total_count(self) -> int:
+        return await self.count_total()
+
+    @strawberry.field(description="The edges' nodes, for clients that need no cursors.")
+    def nodes(self) -> list[Segment]:
+        return [edge.node for edge in self.edges]
+
+
+def page_info(cursors: list[str], *, has_next: bool, has_previous: bool) -> PageInfo:
+    return PageInfo(has_next_page=has_next, has_previous_page=has_previous,
+                    start_cursor=cursors[0] if cursors else None,
+                    end_cursor=cursors[-1] if cursors else None)

@@ -1,0 +1,66 @@
+"""The one error mapping: domain errors to payload userErrors or to top-level GraphQL errors."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from graphql import GraphQLError
+
+from seg_graphql.domain.errors import AccessError, UserInputError
+from seg_graphql.graphql.types import UserError
+
+log = logging.getLogger("seg_graphql.errors")
+
+P = TypeVar("P")
+
+_SUGGESTION = re.compile(r"\s*Did you mean .*\?$")
+
+
+async def payload_or_errors(build: Callable[[], Awaitable[P]],
+                            failed: Callable[[list[UserError]], P]) -> P:
+    """Runs a mutation; expected input problems become the payload's userErrors."""
+    try:
+        return await build()
+    except UserInputError as exc:
+        return failed([UserError.from_problem(p) for p in exc.problems])
+
+
+def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
+    """A GraphQL error as the client sees it; anything unexpected is masked and logged."""
+    original = error.original_error
+    formatted: dict[str, Any] = {"message": error.message}
+    if error.locations:
+        formatted["locations"] = [{"line": loc.line, "column": loc.column}
+                                  for loc in error.locations]
+    if error.path:
+        formatted["path"] = error.path
+    if isinstance(original, UserInputError):
+        first = original.problems[0]
+        formatted["extensions"] = {
+            "code": first.code.value, "field": first.field,
+            "problems": [{"field": p.field, "path": [str(x) for x in p.path],
+                          "message": p.message, "code": p.code.value}
+                         for p in original.problems]}
+    elif isinstance(original, AccessError):
+        formatted["extensions"] = {"code": original.code.value}
+    elif original is None:
+        formatted["message"] = _SUGGESTION.sub("", error.message)
+        code = (error.extensions or {}).get("code") or _pre_execution_code(error)
+        formatted["extensions"] = {**(error.extensions or {}), "code": code}
+    else:
+        log.error("internal error (request %s)", request_id, exc_info=original)
+        formatted["message"] = f"Internal server error (request id {request_id})"
+        formatted["extensions"] = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+    return formatted
+
+
+def _pre_execution_code(error: GraphQLError) -> str:
+    message = error.message
+    if message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if message.startswith("Variable ") or "got invalid value" in message:
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_VALIDATION_FAILED"

@@ -1,0 +1,34 @@
+"""Relay pagination: opaque cursors over sequential ids, and the bounds of `first`."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from seg_graphql.domain.errors import bad_input
+
+DEFAULT_FIRST = 50  # loyalty seed: "limit default 50"
+MAX_FIRST = 100  # loyalty seed: "max 100"
+
+
+def check_first(first: int, path: str = "first") -> int:
+    if not 0 <= first <= MAX_FIRST:
+        raise bad_input(f"first must be between 0 and {MAX_FIRST}, got {first}", (path,))
+    return first
+
+
+def encode_cursor(kind: str, position: int) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{position}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(kind: str, cursor: str | None, path: str = "after") -> int | None:
+    if cursor is None:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        prefix, _, position = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+        if prefix == kind and position.isdigit() and len(position) < 19:
+            return int(position)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise bad_input(f"'{cursor[:40]}' is not a valid cursor for this list", (path,))

@@ -1,0 +1,29 @@
+"""GraphQL enums and scalars shared by types and inputs (domain enums exposed as-is)."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.scalars import JSON
+
+from seg_graphql.domain.errors import ErrorCode as DomainErrorCode
+from seg_graphql.domain.models import EditableBy as DomainEditableBy
+from seg_graphql.domain.models import LinkType as DomainLinkType
+from seg_graphql.domain.models import Operator as DomainOperator
+from seg_graphql.domain.models import Role as DomainRole
+from seg_graphql.domain.models import SegmentType as DomainSegmentType
+
+SegmentType = strawberry.enum(DomainSegmentType, name="SegmentType",
+                              description="STATIC: an explicit list of users. DYNAMIC: evaluated "
+                                          "from user profiles with include/exclude criteria.")
+EditableBy = strawberry.enum(DomainEditableBy, name="EditableBy",
+                             description="ADMIN: only admins edit the segment. ASSIGNED: admins "
+                                         "plus the users and teams linked to it.")
+LinkType = strawberry.enum(DomainLinkType, name="LinkType")
+Operator = strawberry.enum(DomainOperator, name="Operator",
+                           description="Criterion operators. IN/NOT_IN take a list; EXISTS/"
+                                       "NOT_EXISTS take no value; CONTAINS is a case-insensitive "
+                                       "substring on strings and element membership on badges.")
+Role = strawberry.enum(DomainRole, name="Role")
+ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode")
+
+__all__ = ["JSON", "EditableBy", "ErrorCode", "LinkType", "Operator", "Role", "SegmentType"]

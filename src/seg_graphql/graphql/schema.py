@@ -1,0 +1,39 @@
+"""Wires the schema: types, limits and the caches that keep the limits cheap."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from seg_graphql.graphql.limits import QueryLimits, limits_rule
+from seg_graphql.graphql.mutations import Mutation
+from seg_graphql.graphql.queries import Query
+
+_CACHE_SIZE = 512
+
+
+def build_schema(limits: QueryLimits | None = None, *, introspection: bool = True) -> strawberry.Schema:
+    limits = limits or QueryLimits()
+    rule = limits_rule(limits)  # one class per schema keeps ValidationCache's key stable
+    extensions = [
+        MaxTokensLimiter(max_token_count=limits.max_tokens),
+        AddValidationRules([rule]),
+        ParserCache(maxsize=_CACHE_SIZE),
+        ValidationCache(maxsize=_CACHE_SIZE),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection())
+    return strawberry.Schema(
+        query=Query, mutation=Mutation, extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=True))
+
+
+def schema_sdl() -> str:
+    return build_schema().as_str() + "\n"

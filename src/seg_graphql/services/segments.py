@@ -1,0 +1,224 @@
+"""Segment use cases: create, read, list, update, delete, links. Tenancy and roles enforced here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from seg_graphql.domain.errors import ErrorCode, UserInputError, bad_input, not_found
+from seg_graphql.domain.fql import parse_fql
+from seg_graphql.domain.inputs import LinkCreate, SegmentCreate, SegmentUpdate, parse_model
+from seg_graphql.domain.models import Link, Principal, Role, Rules, Segment, SegmentType
+from seg_graphql.domain.rules import validate_rules
+from seg_graphql.services.auth import require_edit, require_role
+from seg_graphql.store.counters import Counters
+from seg_graphql.store.segments import SegmentFilter, SegmentStore, segment_changes
+
+MAX_SEGMENTS = 1_000  # loyalty seed: "Segments per organization 1,000"
+MAX_LINKS = 100
+_SLOT = "segments"
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    # MongoDB keeps milliseconds; truncating here makes a write's reply equal a later read.
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Segment]
+    has_next: bool
+
+
+class SegmentService:
+    def __init__(self, db: Any, principal: Principal, clock: Clock = utc_now) -> None:
+        self.principal = principal
+        self._segments = SegmentStore(db, principal.tenant)
+        self._counters = Counters(db, principal.tenant)
+        self._now = clock
+
+    # ------------------------------------------------------------ reads
+
+    async def get(self, segment_id: int) -> Segment | None:
+        return await self._segments.get(segment_id)
+
+    async def get_many(self, segment_ids: list[int]) -> dict[int, Segment]:
+        return await self._segments.get_many(segment_ids)
+
+    async def require(self, segment_id: int, path: tuple[str, ...] = ("id",)) -> Segment:
+        segment = await self._segments.get(segment_id)
+        if segment is None:
+            raise not_found("segment", segment_id, path)
+        return segment
+
+    async def list_page(self, where: SegmentFilter, *, after_id: int | None, first: int) -> Page:
+        items = await self._segments.list_page(where, after_id=after_id, limit=first + 1)
+        return Page(items=items[:first], has_next=len(items) > first)
+
+    async def count(self, where: SegmentFilter) -> int:
+        return await self._segments.count(where)
+
+    # ------------------------------------------------------------ writes
+
+    async def create(self, data: Mapping[str, Any]) -> Segment:
+        require_role(self.principal, Role.ADMIN, Role.EDITOR)
+        spec = parse_model(SegmentCreate, data, ("input",))
+        rules = await self._rules_for(spec, spec.type, segment_id=None)
+        if not await self._counters.take_slot(_SLOT, MAX_SEGMENTS):
+            raise UserInputError.single(
+                ErrorCode.LIMIT_EXCEEDED,
+                f"a tenant holds at most {MAX_SEGMENTS} segments (limit); delete one first")
+        try:
+            segment_id = await self._counters.next_value("segment_id")
+            now = self._now()
+            segment = Segment(
+                tenant=self.principal.tenant, id=segment_id,
+                technical_name=spec.technical_name or f"segment-{segment_id}",
+                name=spec.name, description=spec.description, type=spec.type, rules=rules,
+                url=spec.url, team_id=spec.team_id, is_default=spec.is_default,
+                editable_by=spec.editable_by, created_at=now, updated_at=now)
+            await self._insert(segment)
+        except BaseException:
+            await self._counters.release_slot(_SLOT)
+            raise
+        return segment
+
+    async def update(self, segment_id: int, data: Mapping[str, Any]) -> Segment:
+        segment = await self.require(segment_id)
+        require_edit(self.principal, segment)
+        spec = parse_model(SegmentUpdate, data, ("input",))
+        changes: dict[str, Any] = {
+            name: getattr(spec, name)
+            for name in ("name", "technical_name", "is_default", "editable_by")
+            if _given(data, name) and getattr(spec, name) is not None
+        }
+        for name in ("description", "url", "team_id"):
+            if _given(data, name):
+                changes[name] = getattr(spec, name)
+        if spec.rules is not None or spec.fql is not None:
+            changes["rules"] = await self._rules_for(spec, segment.type, segment_id=segment_id)
+        changes["updated_at"] = self._now()
+        try:
+            updated = await self._segments.update(segment_id, segment_changes(**changes))
+        except DuplicateKeyError:
+            raise self._duplicate_name(changes.get("technical_name")) from None
+        if updated is None:
+            raise not_found("segment", segment_id, ("id",))
+        return updated
+
+    async def delete(self, segment_id: int) -> Segment:
+        segment = await self.require(segment_id)
+        require_edit(self.principal, segment)
+        users = await self._segments.referencing(segment_id)
+        if users:
+            raise UserInputError.single(
+                ErrorCode.BAD_USER_INPUT,
+                f"segment {segment_id} is used in the rules of segments {users}; "
+                "remove those criteria first", ("id",))
+        if await self._segments.delete(segment_id):
+            await self._counters.release_slot(_SLOT)
+        return segment
+
+    async def attach_link(self, segment_id: int, data: Mapping[str, Any]) -> Segment:
+        segment = await self.require(segment_id, ("segmentId",))
+        require_edit(self.principal, segment)
+        spec = parse_model(LinkCreate, data, ("link",))
+        if any(link.type is spec.type and link.target_id == spec.id for link in segment.links):
+            return segment  # attaching the same team or user twice is a no-op
+        now = self._now()
+        link = Link(id=await self._counters.next_value("link_id"), type=spec.type,
+                    target_id=spec.id, created_at=now)
+        updated = await self._segments.push_link(segment_id, link, max_links=MAX_LINKS, now=now)
+        if updated is None:
+            if await self._segments.get(segment_id) is None:
+                raise not_found("segment", segment_id, ("segmentId",))
+            raise UserInputError.single(
+                ErrorCode.LIMIT_EXCEEDED, f"a segment holds at most {MAX_LINKS} links (limit)",
+                ("link",))
+        return updated
+
+    async def detach_link(self, segment_id: int, link_id: int) -> Segment:
+        segment = await self.require(segment_id, ("segmentId",))
+        require_edit(self.principal, segment)
+        updated = await self._segments.pull_link(segment_id, link_id, now=self._now())
+        if updated is None:
+            raise not_found(f"link {link_id} of segment", segment_id, ("linkId",))
+        return updated
+
+    # ------------------------------------------------------------ helpers
+
+    async def _insert(self, segment: Segment) -> None:
+        try:
+            await self._segments.insert(segment)
+        except DuplicateKeyError:
+            raise self._duplicate_name(segment.technical_name) from None
+
+    def _duplicate_name(self, technical_name: str | None) -> UserInputError:
+        return UserInputError.single(
+            ErrorCode.DUPLICATE,
+            f"technicalName '{technical_name}' is already used by another segment",
+            ("input", "technicalName"))
+
+    async def _rules_for(self, spec: SegmentCreate | SegmentUpdate, segment_type: SegmentType,
+                         *, segment_id: int | None) -> Rules:
+        if spec.rules is not None and spec.fql is not None:
+            raise bad_input("give rules or fql, not both", ("input", "fql"))
+        if spec.fql is not None:
+            rules = parse_fql(spec.fql, ("input", "fql"))
+        elif spec.rules is not None:
+            rules = validate_rules(spec.rules.include, spec.rules.exclude, ("input", "rules"))
+        else:
+            return Rules()
+        if segment_type is SegmentType.STATIC and not rules.is_empty:
+            raise bad_input("a STATIC segment holds a list of users, not rules",
+                            ("input", "fql" if spec.fql is not None else "rules"))
+        await self._check_references(rules, segment_id)
+        return rules
+
+    async def _check_references(self, rules: Rules, segment_id: int | None) -> None:
+        referenced = rules.referenced_segments()
+        if not referenced:
+            return
+        found = await self._segments.get_many(referenced)
+        missing = sorted(referenced - found.keys())
+        if missing:
+            raise UserInputError.single(
+                ErrorCode.NOT_FOUND, f"segment criteria name unknown segments {missing}",
+                ("input", "rules"))
+        if segment_id is None:
+            return  # a new segment cannot be referenced by anyone yet
+        graph = await self._segments.rules_graph()
+        graph[segment_id] = referenced
+        cycle = _find_cycle(graph, segment_id)
+        if cycle:
+            path = " -> ".join(str(i) for i in cycle)
+            raise UserInputError.single(
+                ErrorCode.CYCLE, f"segment criteria would form a cycle: {path}", ("input", "rules"))
+
+
+def _given(data: Mapping[str, Any], name: str) -> bool:
+    aliases = {"technical_name": "technicalName", "team_id": "teamId", "is_default": "isDefault",
+               "editable_by": "editableBy"}
+    return aliases.get(name, name) in data
+
+
+def _find_cycle(graph: dict[int, set[int]], start: int) -> list[int] | None:
+    """A path start -> ... -> start through `segment` criteria, if there is one."""
+    stack: list[tuple[int, list[int]]] = [(start, [start])]
+    seen: set[int] = set()
+    while stack:
+        node, path = stack.pop()
+        for nxt in sorted(graph.get(node, ())):
+            if nxt == start:
+                return [*path, start]
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append((nxt, [*path, nxt]))
+    return None

@@ -1,0 +1,57 @@
+"""What the connected server supports, probed once at start-up.
+
+FerretDB v1 (our real-wire test lane) has no TTL or partial indexes; MongoDB has both. The
+store never requires them: expiry is enforced at query time and swept periodically where a
+TTL index cannot be created.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_PROBE = "_capability_probe"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    server: str = "unknown"
+    version: str = ""
+    ttl_indexes: bool = False
+    partial_indexes: bool = False
+
+    def describe(self) -> str:
+        return (f"server={self.server} {self.version} ttl_indexes={self.ttl_indexes} "
+                f"partial_indexes={self.partial_indexes}")
+
+
+async def detect_capabilities(db: Any, *, embedded: bool) -> Capabilities:
+    if embedded:
+        # mongomock accepts a TTL index but never expires anything: treat it as absent.
+        return Capabilities(server="embedded", version="mongomock")
+    info = await db.command("buildInfo")
+    server = "ferretdb" if "ferretdb" in info else "mongodb"
+    probe = db[_PROBE]
+    try:
+        ttl = await _index_sticks(probe, "ttl_probe", {"expireAfterSeconds": 3600},
+                                  "expireAfterSeconds")
+        partial = await _index_sticks(probe, "partial_probe",
+                                      {"partialFilterExpression": {"p": {"$exists": True}}},
+                                      "partialFilterExpression")
+    finally:
+        await db.drop_collection(_PROBE)
+    return Capabilities(server=server, version=str(info.get("version", "")),
+                        ttl_indexes=ttl, partial_indexes=partial)
+
+
+async def _index_sticks(collection: Any, name: str, options: dict[str, Any], key: str) -> bool:
+    try:
+        await collection.create_index([(name, 1)], name=name, **options)
+        info = await collection.index_information()
+    except Exception as exc:
+        log.debug("index option %s unsupported: %s", key, exc)
+        return False
+    return key in info.get(name, {})

@@ -1,0 +1,55 @@
+"""Opens the store: PyMongo's AsyncMongoClient for a URL, the embedded store otherwise."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from pymongo import AsyncMongoClient
+
+from seg_graphql.store.capabilities import Capabilities, detect_capabilities
+from seg_graphql.store.embedded import EmbeddedClient
+from seg_graphql.store.indexes import ensure_indexes
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Store:
+    client: Any
+    db: Any
+    embedded: bool
+    capabilities: Capabilities = field(default_factory=Capabilities)
+
+    def collection(self, name: str) -> Any:
+        return self.db[name]
+
+    async def ping(self) -> bool:
+        try:
+            reply = await self.db.command("ping")
+        except Exception:
+            log.warning("store ping failed", exc_info=True)
+            return False
+        return bool(reply.get("ok"))
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+def connect(url: str | None, database: str, *, server_timeout_ms: int = 5_000) -> Store:
+    """Creates the client without touching the network; `prepare` does the first round trip."""
+    if not url:
+        client = EmbeddedClient()
+        return Store(client=client, db=client[database], embedded=True)
+    client = AsyncMongoClient(url, serverSelectionTimeoutMS=server_timeout_ms, tz_aware=False,
+                              uuidRepresentation="standard")
+    return Store(client=client, db=client[database], embedded=False)
+
+
+async def prepare(store: Store) -> Store:
+    """Detects what the server can do and ensures every index (idempotent)."""
+    store.capabilities = await detect_capabilities(store.db, embedded=store.embedded)
+    log.info("store capabilities: %s", store.capabilities.describe())
+    await ensure_indexes(store.db, store.capabilities)
+    return store

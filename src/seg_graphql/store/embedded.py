@@ -1,0 +1,159 @@
+"""The embedded store: mongomock-motor behind PyMongo Async's calling convention.
+
+mongomock-motor imitates Motor, not PyMongo Async. The differences the store code meets:
+`aggregate` must be awaited in PyMongo Async (it returns a cursor directly in the mock),
+`bulk_write` in the mock breaks on PyMongo >= 4.11 (UpdateOne grew a `sort` argument), and
+`to_list(length)` ignores its length. Everything runs synchronously on the event loop and
+scans every document: fine for development and tests, never for benchmarks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from mongomock_motor import AsyncMongoMockClient
+from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.results import BulkWriteResult
+
+
+class EmbeddedCursor:
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+        self._limit = 0
+
+    def sort(self, *args: Any, **kwargs: Any) -> EmbeddedCursor:
+        self._cursor.sort(*args, **kwargs)
+        return self
+
+    def skip(self, count: int) -> EmbeddedCursor:
+        self._cursor.skip(count)
+        return self
+
+    def limit(self, count: int) -> EmbeddedCursor:
+        self._limit = count
+        self._cursor.limit(count)
+        return self
+
+    def batch_size(self, _size: int) -> EmbeddedCursor:
+        return self
+
+    async def to_list(self, length: int | None = None) -> list[dict[str, Any]]:
+        items = await self._cursor.to_list(None)
+        return items[:length] if length else items
+
+    def __aiter__(self) -> Any:
+        return self._cursor.__aiter__()
+
+    async def close(self) -> None:
+        return None
+
+
+class EmbeddedCollection:
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.name = inner.name
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def find(self, *args: Any, **kwargs: Any) -> EmbeddedCursor:
+        return EmbeddedCursor(self._inner.find(*args, **kwargs))
+
+    async def aggregate(self, pipeline: Sequence[dict[str, Any]], **kwargs: Any) -> EmbeddedCursor:
+        return EmbeddedCursor(self._inner.aggregate(list(pipeline), **kwargs))
+
+    async def bulk_write(self, requests: Sequence[Any], ordered: bool = True,
+                         **_kwargs: Any) -> BulkWriteResult:
+        """Applies the operations one by one, with PyMongo's counts and error shape."""
+        counts = {"nInserted": 0, "nMatched": 0, "nModified": 0, "nRemoved": 0, "nUpserted": 0}
+        upserted: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        for index, request in enumerate(requests):
+            try:
+                await self._apply(request, index, counts, upserted)
+            except DuplicateKeyError as exc:
+                errors.append({"index": index, "code": 11000, "errmsg": str(exc),
+                               "op": getattr(request, "_doc", None) or getattr(request, "_filter", None)})
+                if ordered:
+                    break
+        result = {**counts, "upserted": upserted, "writeErrors": errors,
+                  "writeConcernErrors": []}
+        if errors:
+            raise BulkWriteError(result)
+        return BulkWriteResult(result, acknowledged=True)
+
+    async def _apply(self, request: Any, index: int, counts: dict[str, int],
+                     upserted: list[dict[str, Any]]) -> None:
+        inner = self._inner
+        match request:
+            case InsertOne():
+                await inner.insert_one(request._doc)
+                counts["nInserted"] += 1
+            case UpdateOne() | UpdateMany() | ReplaceOne():
+                upsert = bool(request._upsert)
+                if isinstance(request, ReplaceOne):
+                    result = await inner.replace_one(request._filter, request._doc, upsert=upsert)
+                elif isinstance(request, UpdateOne):
+                    result = await inner.update_one(request._filter, request._doc, upsert=upsert,
+                                                    array_filters=request._array_filters)
+                else:
+                    result = await inner.update_many(request._filter, request._doc, upsert=upsert,
+                                                     array_filters=request._array_filters)
+                counts["nMatched"] += result.matched_count
+                counts["nModified"] += result.modified_count
+                if result.upserted_id is not None:
+                    counts["nUpserted"] += 1
+                    upserted.append({"index": index, "_id": result.upserted_id})
+            case DeleteOne():
+                counts["nRemoved"] += (await inner.delete_one(request._filter)).deleted_count
+            case DeleteMany():
+                counts["nRemoved"] += (await inner.delete_many(request._filter)).deleted_count
+            case _:
+                raise TypeError(f"unsupported bulk operation {type(request).__name__}")
+
+
+class EmbeddedDatabase:
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.name = inner.name
+        self._collections: dict[str, EmbeddedCollection] = {}
+
+    def __getitem__(self, name: str) -> EmbeddedCollection:
+        return self.get_collection(name)
+
+    def get_collection(self, name: str) -> EmbeddedCollection:
+        if name not in self._collections:
+            self._collections[name] = EmbeddedCollection(self._inner[name])
+        return self._collections[name]
+
+    async def command(self, command: str | dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        name = command if isinstance(command, str) else next(iter(command))
+        if name == "ping":
+            return {"ok": 1.0}
+        return await self._inner.command(command, **kwargs)
+
+    async def list_collection_names(self) -> list[str]:
+        return await self._inner.list_collection_names()
+
+    async def drop_collection(self, name: str) -> None:
+        self._collections.pop(name, None)
+        await self._inner.drop_collection(name)
+
+
+class EmbeddedClient:
+    def __init__(self) -> None:
+        self._inner = AsyncMongoMockClient(tz_aware=False)
+
+    def __getitem__(self, name: str) -> EmbeddedDatabase:
+        return EmbeddedDatabase(self._inner[name])
+
+    def get_database(self, name: str) -> EmbeddedDatabase:
+        return self[name]
+
+    async def drop_database(self, name: str) -> None:
+        await self._inner.drop_database(name)
+
+    async def close(self) -> None:
+        return None

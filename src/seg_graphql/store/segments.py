@@ -1,0 +1,188 @@
+"""The `segments` collection: one document per segment, links embedded."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+
+from seg_graphql.domain.models import EditableBy, Link, LinkType, Rules, Segment, SegmentType
+from seg_graphql.store.scoped import TenantCollection
+
+_PROJECTION = {"_id": False, "tenant": True, "id": True, "technicalName": True, "name": True,
+               "type": True, "rules": True, "editableBy": True, "createdAt": True,
+               "updatedAt": True, "description": True, "url": True, "teamId": True,
+               "isDefault": True, "links": True, "estimatedSize": True,
+               "estimatedSizeUpdatedAt": True}
+
+
+@dataclass(frozen=True)
+class SegmentFilter:
+    name_contains: str | None = None
+    type: SegmentType | None = None
+    team_id: str | None = None
+
+    def to_query(self) -> dict[str, Any]:
+        query: dict[str, Any] = {}
+        if self.name_contains:
+            query["name"] = {"$regex": re.escape(self.name_contains), "$options": "i"}
+        if self.type is not None:
+            query["type"] = self.type.value
+        if self.team_id is not None:
+            query["teamId"] = self.team_id
+        return query
+
+
+class SegmentStore:
+    def __init__(self, db: Any, tenant: str) -> None:
+        self._segments = TenantCollection(db["segments"], tenant)
+        self.tenant = tenant
+
+    async def insert(self, segment: Segment) -> None:
+        await self._segments.insert_one(to_document(segment))
+
+    async def get(self, segment_id: int) -> Segment | None:
+        doc = await self._segments.find_one({"id": segment_id}, _PROJECTION)
+        return from_document(doc) if doc else None
+
+    async def get_many(self, segment_ids: Iterable[int]) -> dict[int, Segment]:
+        ids = sorted(set(segment_ids))
+        if not ids:
+            return {}
+        docs = await self._segments.find({"id": {"$in": ids}}, _PROJECTION).to_list(None)
+        return {doc["id"]: from_document(doc) for doc in docs}
+
+    async def get_by_technical_name(self, technical_name: str) -> Segment | None:
+        doc = await self._segments.find_one({"technicalName": technical_name}, _PROJECTION)
+        return from_document(doc) if doc else None
+
+    async def list_page(self, where: SegmentFilter, *, after_id: int | None,
+                        limit: int) -> list[Segment]:
+        query = where.to_query()
+        if after_id is not None:
+            query["id"] = {"$gt": after_id}
+        cursor = self._segments.find(query, _PROJECTION).sort("id", ASCENDING).limit(limit)
+        return [from_document(doc) for doc in await cursor.to_list(limit)]
+
+    async def count(self, where: SegmentFilter) -> int:
+        return await self._segments.count_documents(where.to_query())
+
+    async def update(self, segment_id: int, changes: Mapping[str, Any]) -> Segment | None:
+        doc = await self._segments.find_one_and_update(
+            {"id": segment_id}, {"$set": dict(changes)}, projection=_PROJECTION,
+            return_document=ReturnDocument.AFTER)
+        return from_document(doc) if doc else None
+
+    async def delete(self, segment_id: int) -> bool:
+        return (await self._segments.delete_one({"id": segment_id})).deleted_count == 1
+
+    async def push_link(self, segment_id: int, link: Link, *, max_links: int,
+                        now: datetime) -> Segment | None:
+        """Adds the link unless the segment already holds `max_links`; None if not added."""
+        doc = await self._segments.find_one_and_update(
+            {"id": segment_id, f"links.{max_links - 1}": {"$exists": False}},
+            {"$push": {"links": _link_document(link)}, "$set": {"updatedAt": _naive(now)}},
+            projection=_PROJECTION, return_document=ReturnDocument.AFTER)
+        return from_document(doc) if doc else None
+
+    async def pull_link(self, segment_id: int, link_id: int, *, now: datetime) -> Segment | None:
+        doc = await self._segments.find_one_and_update(
+            {"id": segment_id, "links.id": link_id},
+            {"$pull": {"links": {"id": link_id}}, "$set": {"updatedAt": _naive(now)}},
+            projection=_PROJECTION, return_document=ReturnDocument.AFTER)
+        return from_document(doc) if doc else None
+
+    async def referencing(self, segment_id: int) -> list[int]:
+        """Ids of segments whose rules name this one in a `segment` criterion."""
+        docs = await self._segments.find(
+            {"$or": [{"rules.include": {"$elemMatch": {"field": "segment", "value": segment_id}}},
+                     {"rules.exclude": {"$elemMatch": {"field": "segment", "value": segment_id}}}]},
+            {"_id": False, "id": True}).to_list(None)
+        return sorted(doc["id"] for doc in docs)
+
+    async def rules_graph(self) -> dict[int, set[int]]:
+        """Every segment of the tenant that references others, with what it references."""
+        docs = await self._segments.find(
+            {"$or": [{"rules.include.field": "segment"}, {"rules.exclude.field": "segment"}]},
+            {"_id": False, "id": True, "rules": True}).to_list(None)
+        return {doc["id"]: Rules.from_doc(doc.get("rules")).referenced_segments() for doc in docs}
+
+
+def to_document(segment: Segment) -> dict[str, Any]:
+    return {
+        "id": segment.id,
+        "technicalName": segment.technical_name,
+        "name": segment.name,
+        "description": segment.description,
+        "type": segment.type.value,
+        "rules": segment.rules.to_doc(),
+        "url": segment.url,
+        "teamId": segment.team_id,
+        "isDefault": segment.is_default,
+        "editableBy": segment.editable_by.value,
+        "links": [_link_document(link) for link in segment.links],
+        "estimatedSize": segment.estimated_size,
+        "estimatedSizeUpdatedAt": _naive(segment.estimated_size_updated_at),
+        "createdAt": _naive(segment.created_at),
+        "updatedAt": _naive(segment.updated_at),
+    }
+
+
+def from_document(doc: Mapping[str, Any]) -> Segment:
+    return Segment(
+        tenant=doc["tenant"],
+        id=doc["id"],
+        technical_name=doc["technicalName"],
+        name=doc["name"],
+        description=doc.get("description"),
+        type=SegmentType(doc["type"]),
+        rules=Rules.from_doc(doc.get("rules")),
+        url=doc.get("url"),
+        team_id=doc.get("teamId"),
+        is_default=bool(doc.get("isDefault")),
+        editable_by=EditableBy(doc["editableBy"]),
+        links=[Link(id=link["id"], type=LinkType(link["type"]), target_id=link["targetId"],
+                    created_at=_aware(link["createdAt"])) for link in doc.get("links") or []],
+        estimated_size=int(doc.get("estimatedSize") or 0),
+        estimated_size_updated_at=_aware(doc.get("estimatedSizeUpdatedAt")),
+        created_at=_aware(doc["createdAt"]),
+        updated_at=_aware(doc["updatedAt"]),
+    )
+
+
+def segment_changes(**fields: Any) -> dict[str, Any]:
+    """Maps domain field names to stored ones for a partial update."""
+    mapping = {"technical_name": "technicalName", "team_id": "teamId", "is_default": "isDefault",
+               "editable_by": "editableBy", "updated_at": "updatedAt"}
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        if isinstance(value, Rules):
+            value = value.to_doc()
+        elif isinstance(value, datetime):
+            value = _naive(value)
+        elif hasattr(value, "value"):
+            value = value.value
+        out[mapping.get(name, name)] = value
+    return out
+
+
+def _link_document(link: Link) -> dict[str, Any]:
+    return {"id": link.id, "type": link.type.value, "targetId": link.target_id,
+            "createdAt": _naive(link.created_at)}
+
+
+def _naive(moment: datetime | None) -> datetime | None:
+    # MongoDB keeps UTC without a zone; keep microseconds out so both stores round-trip equal.
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).replace(tzinfo=None, microsecond=moment.microsecond // 1000 * 1000)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
