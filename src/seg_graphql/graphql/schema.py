@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from strawberry.extensions import (
     AddValidationRules,
@@ -22,14 +24,15 @@ _CACHE_SIZE = 512
 def build_schema(limits: QueryLimits | None = None, *, introspection: bool = True) -> strawberry.Schema:
     limits = limits or QueryLimits()
     rule = limits_rule(limits)  # one class per schema keeps ValidationCache's key stable
-    extensions = [
-        MaxTokensLimiter(max_token_count=limits.max_tokens),
-        AddValidationRules([rule]),
-        ParserCache(maxsize=_CACHE_SIZE),
-        ValidationCache(maxsize=_CACHE_SIZE),
+    # Factories, so each request gets fresh extension instances (Strawberry's contract).
+    extensions: list[Any] = [
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: AddValidationRules([rule]),
+        lambda: ParserCache(maxsize=_CACHE_SIZE),
+        lambda: ValidationCache(maxsize=_CACHE_SIZE),
     ]
     if not introspection:
-        extensions.append(DisableIntrospection())
+        extensions.append(DisableIntrospection)
     return strawberry.Schema(
         query=Query, mutation=Mutation, extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True))

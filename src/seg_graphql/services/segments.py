@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
 from seg_graphql.domain.errors import ErrorCode, UserInputError, bad_input, not_found
 from seg_graphql.domain.fql import parse_fql
 from seg_graphql.domain.inputs import LinkCreate, SegmentCreate, SegmentUpdate, parse_model
@@ -16,6 +14,7 @@ from seg_graphql.domain.models import Link, Principal, Role, Rules, Segment, Seg
 from seg_graphql.domain.rules import validate_rules
 from seg_graphql.services.auth import require_edit, require_role
 from seg_graphql.store.counters import Counters
+from seg_graphql.store.errors import DuplicateKey
 from seg_graphql.store.segments import SegmentFilter, SegmentStore, segment_changes
 
 MAX_SEGMENTS = 1_000  # loyalty seed: "Segments per organization 1,000"
@@ -107,7 +106,7 @@ class SegmentService:
         changes["updated_at"] = self._now()
         try:
             updated = await self._segments.update(segment_id, segment_changes(**changes))
-        except DuplicateKeyError:
+        except DuplicateKey:
             raise self._duplicate_name(changes.get("technical_name")) from None
         if updated is None:
             raise not_found("segment", segment_id, ("id",))
@@ -157,7 +156,7 @@ class SegmentService:
     async def _insert(self, segment: Segment) -> None:
         try:
             await self._segments.insert(segment)
-        except DuplicateKeyError:
+        except DuplicateKey:
             raise self._duplicate_name(segment.technical_name) from None
 
     def _duplicate_name(self, technical_name: str | None) -> UserInputError:

@@ -33,7 +33,7 @@ async def detect_capabilities(db: Any, *, embedded: bool) -> Capabilities:
         # mongomock accepts a TTL index but never expires anything: treat it as absent.
         return Capabilities(server="embedded", version="mongomock")
     info = await db.command("buildInfo")
-    server = "ferretdb" if "ferretdb" in info else "mongodb"
+    server = "ferretdb" if "ferretdbVersion" in info else "mongodb"
     probe = db[_PROBE]
     try:
         ttl = await _index_sticks(probe, "ttl_probe", {"expireAfterSeconds": 3600},

@@ -27,5 +27,11 @@ INDEXES: dict[str, list[IndexModel]] = {
 
 
 async def ensure_indexes(db: Any, capabilities: Capabilities) -> None:
+    """Creates the indexes that are missing. Existing ones are skipped by name: MongoDB
+    accepts a repeated createIndexes, but FerretDB v1.24 drops the connection (a server-side
+    panic) when a multi-index createIndexes names indexes that already exist."""
     for collection, models in INDEXES.items():
-        await db[collection].create_indexes(models)
+        existing = set(await db[collection].index_information())
+        missing = [m for m in models if m.document["name"] not in existing]
+        if missing:
+            await db[collection].create_indexes(missing)

@@ -11,8 +11,11 @@ from typing import Any
 from pymongo import ASCENDING, ReturnDocument
 
 from seg_graphql.domain.models import EditableBy, Link, LinkType, Rules, Segment, SegmentType
+from seg_graphql.store.errors import duplicates_as_domain
 from seg_graphql.store.scoped import TenantCollection
 
+# find_one_and_update takes no projection here: FerretDB v1 does not implement findAndModify's
+# "fields"; from_document ignores what it does not need.
 _PROJECTION = {"_id": False, "tenant": True, "id": True, "technicalName": True, "name": True,
                "type": True, "rules": True, "editableBy": True, "createdAt": True,
                "updatedAt": True, "description": True, "url": True, "teamId": True,
@@ -43,7 +46,8 @@ class SegmentStore:
         self.tenant = tenant
 
     async def insert(self, segment: Segment) -> None:
-        await self._segments.insert_one(to_document(segment))
+        with duplicates_as_domain():
+            await self._segments.insert_one(to_document(segment))
 
     async def get(self, segment_id: int) -> Segment | None:
         doc = await self._segments.find_one({"id": segment_id}, _PROJECTION)
@@ -72,9 +76,9 @@ class SegmentStore:
         return await self._segments.count_documents(where.to_query())
 
     async def update(self, segment_id: int, changes: Mapping[str, Any]) -> Segment | None:
-        doc = await self._segments.find_one_and_update(
-            {"id": segment_id}, {"$set": dict(changes)}, projection=_PROJECTION,
-            return_document=ReturnDocument.AFTER)
+        with duplicates_as_domain():
+            doc = await self._segments.find_one_and_update(
+                {"id": segment_id}, {"$set": dict(changes)}, return_document=ReturnDocument.AFTER)
         return from_document(doc) if doc else None
 
     async def delete(self, segment_id: int) -> bool:
@@ -86,23 +90,21 @@ class SegmentStore:
         doc = await self._segments.find_one_and_update(
             {"id": segment_id, f"links.{max_links - 1}": {"$exists": False}},
             {"$push": {"links": _link_document(link)}, "$set": {"updatedAt": _naive(now)}},
-            projection=_PROJECTION, return_document=ReturnDocument.AFTER)
+            return_document=ReturnDocument.AFTER)
         return from_document(doc) if doc else None
 
     async def pull_link(self, segment_id: int, link_id: int, *, now: datetime) -> Segment | None:
         doc = await self._segments.find_one_and_update(
             {"id": segment_id, "links.id": link_id},
             {"$pull": {"links": {"id": link_id}}, "$set": {"updatedAt": _naive(now)}},
-            projection=_PROJECTION, return_document=ReturnDocument.AFTER)
+            return_document=ReturnDocument.AFTER)
         return from_document(doc) if doc else None
 
     async def referencing(self, segment_id: int) -> list[int]:
         """Ids of segments whose rules name this one in a `segment` criterion."""
-        docs = await self._segments.find(
-            {"$or": [{"rules.include": {"$elemMatch": {"field": "segment", "value": segment_id}}},
-                     {"rules.exclude": {"$elemMatch": {"field": "segment", "value": segment_id}}}]},
-            {"_id": False, "id": True}).to_list(None)
-        return sorted(doc["id"] for doc in docs)
+        # Filtered here rather than with $elemMatch, which FerretDB v1 lacks for field equality.
+        graph = await self.rules_graph()
+        return sorted(sid for sid, refs in graph.items() if segment_id in refs)
 
     async def rules_graph(self) -> dict[int, set[int]]:
         """Every segment of the tenant that references others, with what it references."""
