@@ -60,11 +60,17 @@ KeyFactory = Callable[..., Awaitable[str]]
 
 @pytest.fixture
 def make_key(store: Store) -> KeyFactory:
-    async def make(tenant: str = "acme", role: Role = Role.ADMIN, user_id: str | None = None,
-                   teams: list[str] | None = None) -> str:
-        minted = await mint_key(ApiKeyStore(store.db), tenant=tenant, role=role,
-                                user_id=user_id, team_ids=teams)
+    async def make(
+        tenant: str = "acme",
+        role: Role = Role.ADMIN,
+        user_id: str | None = None,
+        teams: list[str] | None = None,
+    ) -> str:
+        minted = await mint_key(
+            ApiKeyStore(store.db), tenant=tenant, role=role, user_id=user_id, team_ids=teams
+        )
         return minted.key
+
     return make
 
 
@@ -75,11 +81,13 @@ class GraphQLClient:
         self.http = http
         self.key = key
 
-    async def post(self, query: str, variables: dict[str, Any] | None = None,
-                   **extra: Any) -> dict[str, Any]:
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, **extra: Any
+    ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables,
-                                                          **extra}, headers=headers)
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables, **extra}, headers=headers
+        )
         body = response.json()
         body["_status"] = response.status_code
         return body
@@ -97,6 +105,7 @@ ClientFactory = Callable[..., Awaitable[GraphQLClient]]
 def client_for(http: httpx.AsyncClient, make_key: KeyFactory) -> ClientFactory:
     async def make(tenant: str = "acme", role: Role = Role.ADMIN, **kwargs: Any) -> GraphQLClient:
         return GraphQLClient(http, await make_key(tenant, role, **kwargs))
+
     return make
 
 

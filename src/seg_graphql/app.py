@@ -23,8 +23,12 @@ from seg_graphql.web.metrics import Metrics
 log = logging.getLogger("seg_graphql")
 
 
-def create_app(settings: Settings | None = None, *, store: Store | None = None,
-               limits: QueryLimits | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    store: Store | None = None,
+    limits: QueryLimits | None = None,
+) -> Starlette:
     """`store` lets tests and benchmarks hand in an already-open store (closed by them)."""
     settings = settings or Settings()
     metrics = Metrics()
@@ -36,8 +40,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
         opened = store or connect(settings.mongodb_url, settings.database)
         await prepare(opened)
         app.state.store = opened
-        app.state.authenticator = Authenticator(ApiKeyStore(opened.db),
-                                                ttl_seconds=settings.auth_cache_seconds)
+        app.state.authenticator = Authenticator(
+            ApiKeyStore(opened.db), ttl_seconds=settings.auth_cache_seconds
+        )
         if opened.embedded and owned:
             await _announce_embedded(opened, settings)
         try:
@@ -46,14 +51,22 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
             if owned:
                 await opened.close()
 
-    graphql = GraphQLEndpoint(schema=schema, runtime=None, metrics=metrics,
-                              max_body_bytes=settings.max_body_bytes, graphiql=settings.graphiql)
-    app = Starlette(lifespan=lifespan, routes=[
-        Route("/graphql", graphql.handle, methods=["GET", "POST"]),
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", readyz, methods=["GET"]),
-        Route("/metrics", metrics.endpoint, methods=["GET"]),
-    ])
+    graphql = GraphQLEndpoint(
+        schema=schema,
+        runtime=None,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        graphiql=settings.graphiql,
+    )
+    app = Starlette(
+        lifespan=lifespan,
+        routes=[
+            Route("/graphql", graphql.handle, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics.endpoint, methods=["GET"]),
+        ],
+    )
     graphql.runtime = app.state
     app.state.schema = schema
     app.state.metrics = metrics
@@ -61,12 +74,18 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
 
 
 async def _announce_embedded(store: Store, settings: Settings) -> None:
-    minted = await mint_key(ApiKeyStore(store.db), tenant=settings.dev_tenant, role=Role.ADMIN,
-                            name="development key", key=settings.dev_api_key)
+    minted = await mint_key(
+        ApiKeyStore(store.db),
+        tenant=settings.dev_tenant,
+        role=Role.ADMIN,
+        name="development key",
+        key=settings.dev_api_key,
+    )
     url = f"http://{settings.host}:{settings.port}/graphql"
     print(
         f"seg-graphql on the embedded store: data lives in memory and is gone at exit.\n"
         f"  GraphiQL:        {url}\n"
         f"  Development key: {minted.key}  (tenant '{settings.dev_tenant}', role ADMIN)\n"
         f"  Send it as the header  Authorization: Bearer {minted.key}",
-        flush=True)
+        flush=True,
+    )

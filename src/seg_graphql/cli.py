@@ -11,13 +11,18 @@ import typer
 from seg_graphql.config import Settings
 from seg_graphql.domain.models import Role
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="seg-graphql: one GraphQL API for user segments.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="seg-graphql: one GraphQL API for user segments.",
+)
 
 
 @app.command()
-def serve(host: str = typer.Option(None, help="Bind address (default SEG_HOST or 127.0.0.1)"),
-          port: int = typer.Option(None, help="Port (default SEG_PORT or 8000)")) -> None:
+def serve(
+    host: str = typer.Option(None, help="Bind address (default SEG_HOST or 127.0.0.1)"),
+    port: int = typer.Option(None, help="Port (default SEG_PORT or 8000)"),
+) -> None:
     """Start the server (embedded in-memory store unless SEG_MONGODB_URL is set)."""
     import uvicorn
 
@@ -25,10 +30,16 @@ def serve(host: str = typer.Option(None, help="Bind address (default SEG_HOST or
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level=settings.log_level, access_log=False)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+    )
 
 
 @app.command("export-schema")
@@ -50,8 +61,11 @@ def create_api_key(
     """Create an API key in the database at SEG_MONGODB_URL; the key is printed once."""
     settings = Settings()
     if not settings.mongodb_url:
-        typer.echo("SEG_MONGODB_URL is not set: the embedded store lives inside 'serve', which "
-                   "prints its own development key.", err=True)
+        typer.echo(
+            "SEG_MONGODB_URL is not set: the embedded store lives inside 'serve', which "
+            "prints its own development key.",
+            err=True,
+        )
         raise typer.Exit(2)
     try:
         key = asyncio.run(_create_key(settings, tenant, role, user_id, team or [], name))
@@ -61,16 +75,28 @@ def create_api_key(
     typer.echo(key)
 
 
-async def _create_key(settings: Settings, tenant: str, role: Role, user_id: str | None,
-                      teams: list[str], name: str | None) -> str:
+async def _create_key(
+    settings: Settings,
+    tenant: str,
+    role: Role,
+    user_id: str | None,
+    teams: list[str],
+    name: str | None,
+) -> str:
     from seg_graphql.services.auth import mint_key
     from seg_graphql.store.api_keys import ApiKeyStore
     from seg_graphql.store.client import connect, prepare
 
     store = await prepare(connect(settings.mongodb_url, settings.database))
     try:
-        minted = await mint_key(ApiKeyStore(store.db), tenant=tenant, role=role, user_id=user_id,
-                                team_ids=teams, name=name)
+        minted = await mint_key(
+            ApiKeyStore(store.db),
+            tenant=tenant,
+            role=role,
+            user_id=user_id,
+            team_ids=teams,
+            name=name,
+        )
     finally:
         await store.close()
     return minted.key

@@ -14,7 +14,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     dev_api_key: str | None = Field(
-        default=None, description="Key created at start-up on the embedded store (else random)")
+        default=None, description="Key created at start-up on the embedded store (else random)"
+    )
     dev_tenant: str = "dev"
     introspection: bool = True
     graphiql: bool = True

@@ -14,11 +14,22 @@ async def create(client, **input_):
 
 async def test_create_segment_returns_every_field(admin):
     payload = await create(
-        admin, name="Engaged VIPs", technicalName="engaged_vips", description="gold and up",
-        url="https://example.com/quiz", teamId="2", isDefault=True, editableBy="ASSIGNED",
-        rules={"include": [{"field": "tier", "operator": "IN", "value": ["gold", "platinum"]},
-                           {"field": "points", "operator": "GTE", "value": 1000}],
-               "exclude": [{"field": "customFields.test", "operator": "EQUALS", "value": True}]})
+        admin,
+        name="Engaged VIPs",
+        technicalName="engaged_vips",
+        description="gold and up",
+        url="https://example.com/quiz",
+        teamId="2",
+        isDefault=True,
+        editableBy="ASSIGNED",
+        rules={
+            "include": [
+                {"field": "tier", "operator": "IN", "value": ["gold", "platinum"]},
+                {"field": "points", "operator": "GTE", "value": 1000},
+            ],
+            "exclude": [{"field": "customFields.test", "operator": "EQUALS", "value": True}],
+        },
+    )
     assert payload["userErrors"] == []
     segment = payload["segment"]
     assert segment["id"] == "1"
@@ -59,18 +70,28 @@ async def test_ids_are_sequential_per_tenant(client_for):
 async def test_create_segment_with_fql_text_and_json(admin):
     text = (await create(admin, fql='[{"points": {"$gt": 5}}]'))["segment"]
     as_json = (await create(admin, fql=[{"points": {"$gt": 5}}]))["segment"]
-    assert text["rules"] == as_json["rules"] == {
-        "include": [{"field": "points", "operator": "GT", "value": 5}], "exclude": []}
+    assert (
+        text["rules"]
+        == as_json["rules"]
+        == {"include": [{"field": "points", "operator": "GT", "value": 5}], "exclude": []}
+    )
 
 
 async def test_static_segment_rejects_rules(admin):
-    payload = await create(admin, type="STATIC",
-                           rules={"include": [{"field": "tier", "operator": "EQUALS",
-                                               "value": "gold"}]})
+    payload = await create(
+        admin,
+        type="STATIC",
+        rules={"include": [{"field": "tier", "operator": "EQUALS", "value": "gold"}]},
+    )
     assert payload["segment"] is None
-    assert payload["userErrors"] == [{
-        "field": "input.rules", "path": ["input", "rules"], "code": "BAD_USER_INPUT",
-        "message": "a STATIC segment holds a list of users, not rules"}]
+    assert payload["userErrors"] == [
+        {
+            "field": "input.rules",
+            "path": ["input", "rules"],
+            "code": "BAD_USER_INPUT",
+            "message": "a STATIC segment holds a list of users, not rules",
+        }
+    ]
 
 
 async def test_rules_and_fql_together_are_rejected(admin):
@@ -90,7 +111,7 @@ async def test_technical_name_is_unique_per_tenant(client_for):
 
 
 async def test_update_changes_only_given_fields(admin):
-    created = (await create(admin, name="Before", description="keep me", url="https://a.io"))
+    created = await create(admin, name="Before", description="keep me", url="https://a.io")
     segment_id = created["segment"]["id"]
     body = await admin.data(UPDATE, {"id": segment_id, "input": {"name": "After", "url": None}})
     updated = body["updateSegment"]["segment"]
@@ -103,11 +124,22 @@ async def test_update_changes_only_given_fields(admin):
 
 async def test_update_rules_through_fql(admin):
     segment_id = (await create(admin))["segment"]["id"]
-    body = await admin.data(UPDATE, {"id": segment_id, "input": {
-        "fql": [{"badges": {"$contains": "early"}}, {"$not": {"email": {"$contains": "@test."}}}]}})
+    body = await admin.data(
+        UPDATE,
+        {
+            "id": segment_id,
+            "input": {
+                "fql": [
+                    {"badges": {"$contains": "early"}},
+                    {"$not": {"email": {"$contains": "@test."}}},
+                ]
+            },
+        },
+    )
     assert body["updateSegment"]["segment"]["rules"] == {
         "include": [{"field": "badges", "operator": "CONTAINS", "value": "early"}],
-        "exclude": [{"field": "email", "operator": "CONTAINS", "value": "@test."}]}
+        "exclude": [{"field": "email", "operator": "CONTAINS", "value": "@test."}],
+    }
 
 
 async def test_update_technical_name_to_a_taken_one_is_duplicate(admin):
@@ -120,8 +152,12 @@ async def test_update_technical_name_to_a_taken_one_is_duplicate(admin):
 
 async def test_update_segment_not_found(admin):
     body = await admin.data(UPDATE, {"id": "42", "input": {"name": "x"}})
-    assert body["updateSegment"] == {"segment": None, "userErrors": [
-        {"field": "id", "path": ["id"], "message": "segment 42 not found", "code": "NOT_FOUND"}]}
+    assert body["updateSegment"] == {
+        "segment": None,
+        "userErrors": [
+            {"field": "id", "path": ["id"], "message": "segment 42 not found", "code": "NOT_FOUND"}
+        ],
+    }
 
 
 async def test_delete_segment(admin):
@@ -142,29 +178,52 @@ async def test_non_numeric_id_is_not_found(admin):
 
 async def test_segment_criteria_reference_other_segments(admin):
     base = (await create(admin, name="Base"))["segment"]["id"]
-    derived = await create(admin, name="Derived", rules={
-        "include": [{"field": "segment", "operator": "EQUALS", "value": base}]})
+    derived = await create(
+        admin,
+        name="Derived",
+        rules={"include": [{"field": "segment", "operator": "EQUALS", "value": base}]},
+    )
     assert derived["userErrors"] == []
     assert derived["segment"]["rules"]["include"][0]["value"] == int(base)
     blocked = await admin.data(DELETE, {"id": base})
     assert blocked["deleteSegment"]["userErrors"][0]["code"] == "BAD_USER_INPUT"
-    assert "used in the rules of segments [2]" in blocked["deleteSegment"]["userErrors"][0]["message"]
+    assert (
+        "used in the rules of segments [2]" in blocked["deleteSegment"]["userErrors"][0]["message"]
+    )
 
 
 async def test_segment_criteria_to_unknown_segment_is_not_found(admin):
-    payload = await create(admin, rules={
-        "include": [{"field": "segment", "operator": "EQUALS", "value": 77}]})
+    payload = await create(
+        admin, rules={"include": [{"field": "segment", "operator": "EQUALS", "value": 77}]}
+    )
     assert payload["userErrors"][0]["code"] == "NOT_FOUND"
 
 
 async def test_segment_criteria_cycles_are_rejected(admin):
     a = (await create(admin, name="A"))["segment"]["id"]
-    b = (await create(admin, name="B", rules={
-        "include": [{"field": "segment", "operator": "EQUALS", "value": a}]}))["segment"]["id"]
-    c = (await create(admin, name="C", rules={
-        "include": [{"field": "segment", "operator": "IN", "value": [b]}]}))["segment"]["id"]
-    cycle = await admin.data(UPDATE, {"id": a, "input": {"rules": {
-        "exclude": [{"field": "segment", "operator": "EQUALS", "value": c}]}}})
+    b = (
+        await create(
+            admin,
+            name="B",
+            rules={"include": [{"field": "segment", "operator": "EQUALS", "value": a}]},
+        )
+    )["segment"]["id"]
+    c = (
+        await create(
+            admin,
+            name="C",
+            rules={"include": [{"field": "segment", "operator": "IN", "value": [b]}]},
+        )
+    )["segment"]["id"]
+    cycle = await admin.data(
+        UPDATE,
+        {
+            "id": a,
+            "input": {
+                "rules": {"exclude": [{"field": "segment", "operator": "EQUALS", "value": c}]}
+            },
+        },
+    )
     errors = cycle["updateSegment"]["userErrors"]
     assert errors[0]["code"] == "CYCLE"
     assert errors[0]["message"] == "segment criteria would form a cycle: 1 -> 3 -> 2 -> 1"

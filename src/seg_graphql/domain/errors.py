@@ -49,7 +49,9 @@ class UserInputError(Exception):
         super().__init__("; ".join(p.message for p in self.problems))
 
     @classmethod
-    def single(cls, code: ErrorCode, message: str, path: Sequence[str | int] = ()) -> UserInputError:
+    def single(
+        cls, code: ErrorCode, message: str, path: Sequence[str | int] = ()
+    ) -> UserInputError:
         return cls([Problem(code, message, tuple(path))])
 
     def under(self, *prefix: str | int) -> UserInputError:

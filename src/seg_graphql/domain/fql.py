@@ -57,8 +57,9 @@ def parse_fql(source: Any, path: Path = ("fql",)) -> Rules:
     try:
         return validate_rules(include, exclude, path=("rules",))
     except UserInputError as exc:
-        raise UserInputError([_repath(p, include_paths, exclude_paths, path)
-                              for p in exc.problems]) from None
+        raise UserInputError(
+            [_repath(p, include_paths, exclude_paths, path) for p in exc.problems]
+        ) from None
 
 
 def rules_to_fql(rules: Rules) -> list[dict[str, Any]]:
@@ -84,8 +85,9 @@ def _decode(source: Any, path: Path) -> Any:
     if not isinstance(source, str):
         return source
     if len(source.encode()) > MAX_FQL_BYTES:
-        raise UserInputError.single(ErrorCode.LIMIT_EXCEEDED,
-                                    f"FQL is limited to {MAX_FQL_BYTES} bytes", path)
+        raise UserInputError.single(
+            ErrorCode.LIMIT_EXCEEDED, f"FQL is limited to {MAX_FQL_BYTES} bytes", path
+        )
     try:
         return json.loads(source, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
@@ -96,8 +98,15 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
-def _collect(item: Any, path: Path, include: list, include_paths: list,
-             exclude: list, exclude_paths: list, depth: int) -> None:
+def _collect(
+    item: Any,
+    path: Path,
+    include: list,
+    include_paths: list,
+    exclude: list,
+    exclude_paths: list,
+    depth: int,
+) -> None:
     if depth > MAX_DEPTH:
         raise _bad(f"FQL groups nest at most {MAX_DEPTH} levels", path)
     if not isinstance(item, dict) or not item:
@@ -108,8 +117,9 @@ def _collect(item: Any, path: Path, include: list, include_paths: list,
             if not isinstance(body, list):
                 raise _bad("$and takes a list", here)
             for index, sub in enumerate(body):
-                _collect(sub, (*here, index), include, include_paths, exclude, exclude_paths,
-                         depth + 1)
+                _collect(
+                    sub, (*here, index), include, include_paths, exclude, exclude_paths, depth + 1
+                )
         elif key in ("$nor", "$not"):
             subs = body if key == "$nor" else [body]
             if key == "$nor" and not isinstance(body, list):
@@ -149,14 +159,14 @@ def _field_criteria(field: str, body: Any, path: Path, out: list, out_paths: lis
             out_paths.append((*path, op))
         return
     if isinstance(body, list):
-        raise _bad("a list needs an operator: use {\"$in\": [...]}", path)
+        raise _bad('a list needs an operator: use {"$in": [...]}', path)
     out.append({"field": field, "operator": Operator.EQUALS.value, "value": body})
     out_paths.append(path)
 
 
 def _criterion(field: str, op: str, value: Any, path: Path) -> dict[str, Any]:
     if not isinstance(op, str) or not op.startswith("$"):
-        raise _bad("embedded documents are not supported; use {\"$op\": value}", path)
+        raise _bad('embedded documents are not supported; use {"$op": value}', path)
     if op == "$exists":
         if not isinstance(value, bool):
             raise _bad("$exists takes true or false", path)
@@ -186,8 +196,9 @@ def _unknown_group(op: str) -> str:
     return f"operator {op[:40]} is not allowed at the top level; use $and, $nor or $not"
 
 
-def _repath(problem: Problem, include_paths: list[Path], exclude_paths: list[Path],
-            root: Path) -> Problem:
+def _repath(
+    problem: Problem, include_paths: list[Path], exclude_paths: list[Path], root: Path
+) -> Problem:
     # validate_rules speaks of rules.include.N.value; point back at the FQL key instead.
     parts = problem.path
     if len(parts) >= 3 and parts[1] in ("include", "exclude") and isinstance(parts[2], int):

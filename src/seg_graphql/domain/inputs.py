@@ -14,8 +14,12 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 TechnicalName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")]
 Description = Annotated[str, StringConstraints(max_length=2_000)]
 Url = Annotated[str, StringConstraints(max_length=2_048, pattern=r"^https?://[^\s]+$")]
-ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
-                                              pattern=r"^[A-Za-z0-9_.:@-]+$")]
+ExternalId = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:@-]+$"
+    ),
+]
 
 
 class RawRules(BaseModel):
@@ -61,7 +65,9 @@ def parse_model(model: type[M], data: Mapping[str, Any], path: tuple[str, ...]) 
     try:
         return model.model_validate(dict(data))
     except ValidationError as exc:
-        raise UserInputError([
-            Problem(ErrorCode.BAD_USER_INPUT, error["msg"], (*path, *error["loc"]))
-            for error in exc.errors()
-        ]) from None
+        raise UserInputError(
+            [
+                Problem(ErrorCode.BAD_USER_INPUT, error["msg"], (*path, *error["loc"]))
+                for error in exc.errors()
+            ]
+        ) from None

@@ -82,19 +82,18 @@ def validate_rules(
     path: tuple[str | int, ...] = ("rules",),
 ) -> Rules:
     """Checks raw criteria ({field, operator, value}) and returns normalised Rules."""
-    problems: list[Problem] = []
-    if len(include) > MAX_INCLUDE:
-        problems.append(Problem(
+    problems = [
+        Problem(
             ErrorCode.LIMIT_EXCEEDED,
-            f"a segment takes at most {MAX_INCLUDE} include criteria (limit), got {len(include)}",
-            (*path, "include"),
-        ))
-    if len(exclude) > MAX_EXCLUDE:
-        problems.append(Problem(
-            ErrorCode.LIMIT_EXCEEDED,
-            f"a segment takes at most {MAX_EXCLUDE} exclude criteria (limit), got {len(exclude)}",
-            (*path, "exclude"),
-        ))
+            f"a segment takes at most {limit} {clause} criteria (limit), got {len(given)}",
+            (*path, clause),
+        )
+        for clause, given, limit in (
+            ("include", include, MAX_INCLUDE),
+            ("exclude", exclude, MAX_EXCLUDE),
+        )
+        if len(given) > limit
+    ]
     if problems:
         raise UserInputError(problems)
     parsed: dict[str, list[Criterion]] = {"include": [], "exclude": []}
@@ -119,16 +118,18 @@ def validate_criterion(raw: Mapping[str, Any], path: tuple[str | int, ...]) -> C
     kind = field_kind(field)
     if kind is None:
         known = ", ".join(FIELDS)
-        raise fail(f"unknown field '{_clip(field)}'; use one of {known} or customFields.<name>",
-                   "field")
+        raise fail(
+            f"unknown field '{_clip(field)}'; use one of {known} or customFields.<name>", "field"
+        )
     try:
         operator = Operator(raw.get("operator"))
     except ValueError:
         raise fail(f"unknown operator '{_clip(str(raw.get('operator')))}'", "operator") from None
     if operator not in OPERATORS[kind]:
         allowed = ", ".join(sorted(o.value for o in OPERATORS[kind]))
-        raise fail(f"operator {operator.value} does not apply to {field}; use one of {allowed}",
-                   "operator")
+        raise fail(
+            f"operator {operator.value} does not apply to {field}; use one of {allowed}", "operator"
+        )
     value = raw.get("value")
     try:
         normalised = _validate_value(kind, operator, value)
@@ -222,8 +223,14 @@ def to_utc(moment: datetime) -> datetime:
 
 
 def _type_name(value: Any) -> str:
-    return {bool: "a boolean", int: "a number", float: "a number", str: "a string",
-            list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)
 
 
 def _clip(text: str, width: int = 60) -> str:
@@ -307,7 +314,9 @@ def _naive_utc(iso: str) -> datetime:
 IsMember = Callable[[int], bool]
 
 
-def evaluate_rules(rules: Rules, profile: Mapping[str, Any], is_member: IsMember | None = None) -> bool:
+def evaluate_rules(
+    rules: Rules, profile: Mapping[str, Any], is_member: IsMember | None = None
+) -> bool:
     """True when the profile matches all include criteria and none of the exclude ones."""
     return all(evaluate_criterion(c, profile, is_member) for c in rules.include) and not any(
         evaluate_criterion(c, profile, is_member) for c in rules.exclude
@@ -317,7 +326,9 @@ def evaluate_rules(rules: Rules, profile: Mapping[str, Any], is_member: IsMember
 _MISSING = object()
 
 
-def evaluate_criterion(c: Criterion, profile: Mapping[str, Any], is_member: IsMember | None = None) -> bool:
+def evaluate_criterion(
+    c: Criterion, profile: Mapping[str, Any], is_member: IsMember | None = None
+) -> bool:
     if c.field == "segment":
         if is_member is None:
             raise ValueError("segment criteria need a membership check")

@@ -31,6 +31,9 @@ class SegmentConnection:
 
 
 def page_info(cursors: list[str], *, has_next: bool, has_previous: bool) -> PageInfo:
-    return PageInfo(has_next_page=has_next, has_previous_page=has_previous,
-                    start_cursor=cursors[0] if cursors else None,
-                    end_cursor=cursors[-1] if cursors else None)
+    return PageInfo(
+        has_next_page=has_next,
+        has_previous_page=has_previous,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
+    )

@@ -19,8 +19,9 @@ P = TypeVar("P")
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?$")
 
 
-async def payload_or_errors(build: Callable[[], Awaitable[P]],
-                            failed: Callable[[list[UserError]], P]) -> P:
+async def payload_or_errors(
+    build: Callable[[], Awaitable[P]], failed: Callable[[list[UserError]], P]
+) -> P:
     """Runs a mutation; expected input problems become the payload's userErrors."""
     try:
         return await build()
@@ -33,20 +34,30 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     original = error.original_error
     formatted: dict[str, Any] = {"message": error.message}
     if error.locations:
-        formatted["locations"] = [{"line": loc.line, "column": loc.column}
-                                  for loc in error.locations]
+        formatted["locations"] = [
+            {"line": loc.line, "column": loc.column} for loc in error.locations
+        ]
     if error.path:
         formatted["path"] = error.path
     if isinstance(original, UserInputError):
         first = original.problems[0]
         formatted["extensions"] = {
-            "code": first.code.value, "field": first.field,
-            "problems": [{"field": p.field, "path": [str(x) for x in p.path],
-                          "message": p.message, "code": p.code.value}
-                         for p in original.problems]}
+            "code": first.code.value,
+            "field": first.field,
+            "problems": [
+                {
+                    "field": p.field,
+                    "path": [str(x) for x in p.path],
+                    "message": p.message,
+                    "code": p.code.value,
+                }
+                for p in original.problems
+            ],
+        }
     elif isinstance(original, AccessError):
         formatted["extensions"] = {"code": original.code.value}
-    elif original is None:
+    elif original is None or error.path is None:
+        # No path: the request itself is wrong (syntax, validation, variable coercion).
         formatted["message"] = _SUGGESTION.sub("", error.message)
         code = (error.extensions or {}).get("code") or _pre_execution_code(error)
         formatted["extensions"] = {**(error.extensions or {}), "code": code}

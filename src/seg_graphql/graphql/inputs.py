@@ -12,9 +12,11 @@ from strawberry.utils.str_converters import to_camel_case
 from seg_graphql.graphql.scalars import JSON, EditableBy, LinkType, Operator, SegmentType
 
 
-@strawberry.input(description="One condition: {field, operator, value}. Fields: tier, points, "
-                              "xp, coins, badges, email, createdAt, updatedAt, "
-                              "customFields.<name>, segment.")
+@strawberry.input(
+    description="One condition: {field, operator, value}. Fields: tier, points, "
+    "xp, coins, badges, email, createdAt, updatedAt, "
+    "customFields.<name>, segment."
+)
 class CriterionInput:
     field: str
     operator: Operator
@@ -34,20 +36,23 @@ class CreateSegmentInput:
     description: str | None = strawberry.UNSET
     type: SegmentType = SegmentType.DYNAMIC
     rules: RulesInput | None = strawberry.field(
-        default=strawberry.UNSET, description="Give rules or fql, not both.")
+        default=strawberry.UNSET, description="Give rules or fql, not both."
+    )
     fql: JSON | None = strawberry.field(
         default=strawberry.UNSET,
         description='FQL as JSON or JSON text: [{"points": {"$gte": 100}}]. Operators: $eq $ne '
-                    "$in $nin $gt $gte $lt $lte $exists $contains $ncontains; groups $and, "
-                    "$nor / $not (exclusions).")
+        "$in $nin $gt $gte $lt $lte $exists $contains $ncontains; groups $and, "
+        "$nor / $not (exclusions).",
+    )
     url: str | None = strawberry.UNSET
     team_id: strawberry.ID | None = strawberry.UNSET
     is_default: bool = False
     editable_by: EditableBy = EditableBy.ADMIN
 
 
-@strawberry.input(description="Only the fields given change; null clears description, url "
-                              "and teamId.")
+@strawberry.input(
+    description="Only the fields given change; null clears description, url and teamId."
+)
 class UpdateSegmentInput:
     name: str | None = strawberry.UNSET
     technical_name: str | None = strawberry.UNSET
@@ -68,8 +73,9 @@ class SegmentLinkInput:
 
 @strawberry.input
 class SegmentFilter:
-    name: str | None = strawberry.field(default=None,
-                                        description="Case-insensitive substring of the name.")
+    name: str | None = strawberry.field(
+        default=None, description="Case-insensitive substring of the name."
+    )
     type: SegmentType | None = None
     team_id: strawberry.ID | None = None
 

@@ -55,9 +55,12 @@ def limits_rule(limits: QueryLimits) -> type[ASTValidationRule]:
     return QueryLimitsRule
 
 
-def _check_document(context: ValidationContext, document: DocumentNode, limits: QueryLimits) -> None:
-    fragments = {d.name.value: d for d in document.definitions
-                 if isinstance(d, FragmentDefinitionNode)}
+def _check_document(
+    context: ValidationContext, document: DocumentNode, limits: QueryLimits
+) -> None:
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
     for operation in document.definitions:
         if not isinstance(operation, OperationDefinitionNode):
             continue
@@ -66,20 +69,30 @@ def _check_document(context: ValidationContext, document: DocumentNode, limits: 
         depth, cost = walker.measure(operation.selection_set, set())
         name = operation.name.value if operation.name else "anonymous operation"
         problems = [
-            (depth > limits.max_depth, f"'{name}' exceeds the maximum query depth of "
-                                       f"{limits.max_depth} (depth {depth})"),
-            (tally.aliases > limits.max_aliases, f"'{name}' uses {tally.aliases} aliases; the "
-                                                 f"maximum is {limits.max_aliases}"),
-            (cost > limits.max_cost, f"'{name}' costs {cost}; the maximum query cost is "
-                                     f"{limits.max_cost} (lower 'first' or select less)"),
-            (tally.directives > limits.max_directives,
-             f"'{name}' uses {tally.directives} directives; the maximum is "
-             f"{limits.max_directives}"),
+            (
+                depth > limits.max_depth,
+                f"'{name}' exceeds the maximum query depth of {limits.max_depth} (depth {depth})",
+            ),
+            (
+                tally.aliases > limits.max_aliases,
+                f"'{name}' uses {tally.aliases} aliases; the maximum is {limits.max_aliases}",
+            ),
+            (
+                cost > limits.max_cost,
+                f"'{name}' costs {cost}; the maximum query cost is "
+                f"{limits.max_cost} (lower 'first' or select less)",
+            ),
+            (
+                tally.directives > limits.max_directives,
+                f"'{name}' uses {tally.directives} directives; the maximum is "
+                f"{limits.max_directives}",
+            ),
         ]
         for failed, message in problems:
             if failed:
-                context.report_error(GraphQLError(message, operation,
-                                                  extensions={"code": "QUERY_LIMIT_EXCEEDED"}))
+                context.report_error(
+                    GraphQLError(message, operation, extensions={"code": "QUERY_LIMIT_EXCEEDED"})
+                )
 
 
 class _Walker:
@@ -90,8 +103,9 @@ class _Walker:
         # make this walk exponential (each fragment is measured once, counted per use).
         self.memo: dict[str, tuple[int, int, int, int]] = {}
 
-    def measure(self, selection_set: SelectionSetNode | None,
-                visiting: set[str]) -> tuple[int, int]:
+    def measure(
+        self, selection_set: SelectionSetNode | None, visiting: set[str]
+    ) -> tuple[int, int]:
         """Depth and cost of a selection set. Each field costs 1; a field taking `first`
         multiplies what it selects by that page size (MAX_FIRST when it is a variable)."""
         if selection_set is None:
@@ -117,13 +131,18 @@ class _Walker:
                 depth, cost = max(depth, child_depth), cost + child_cost
         return depth, cost
 
-    def _fragment(self, name: str, fragment: FragmentDefinitionNode,
-                  visiting: set[str]) -> tuple[int, int]:
+    def _fragment(
+        self, name: str, fragment: FragmentDefinitionNode, visiting: set[str]
+    ) -> tuple[int, int]:
         if name not in self.memo:
             aliases, directives = self.tally.aliases, self.tally.directives
             depth, cost = self.measure(fragment.selection_set, visiting | {name})
-            self.memo[name] = (depth, cost, self.tally.aliases - aliases,
-                               self.tally.directives - directives)
+            self.memo[name] = (
+                depth,
+                cost,
+                self.tally.aliases - aliases,
+                self.tally.directives - directives,
+            )
             return depth, cost
         depth, cost, aliases, directives = self.memo[name]
         self.tally.aliases += aliases

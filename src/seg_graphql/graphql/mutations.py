@@ -39,14 +39,17 @@ class Mutation:
         async def run() -> SegmentPayload | None:
             segment = await info.context.segments.create(to_data(input))
             return SegmentPayload(segment=Segment.from_domain(segment))
+
         return await payload_or_errors(run, _failed)
 
     @strawberry.mutation(description="Changes the given fields of a segment.")
-    async def update_segment(self, info: Info, id: strawberry.ID,
-                             input: UpdateSegmentInput) -> SegmentPayload | None:
+    async def update_segment(
+        self, info: Info, id: strawberry.ID, input: UpdateSegmentInput
+    ) -> SegmentPayload | None:
         async def run() -> SegmentPayload | None:
             segment = await info.context.segments.update(parse_id(id), to_data(input))
             return SegmentPayload(segment=Segment.from_domain(segment))
+
         return await payload_or_errors(run, _failed)
 
     @strawberry.mutation(description="Deletes a segment that no other segment's rules use.")
@@ -54,22 +57,29 @@ class Mutation:
         async def run() -> DeleteSegmentPayload | None:
             segment = await info.context.segments.delete(parse_id(id))
             return DeleteSegmentPayload(deleted_id=strawberry.ID(str(segment.id)))
+
         return await payload_or_errors(run, lambda errors: DeleteSegmentPayload(user_errors=errors))
 
     @strawberry.mutation(description="Links a team or user to a segment (idempotent).")
-    async def attach_segment_link(self, info: Info, segment_id: strawberry.ID,
-                                  link: SegmentLinkInput) -> SegmentPayload | None:
+    async def attach_segment_link(
+        self, info: Info, segment_id: strawberry.ID, link: SegmentLinkInput
+    ) -> SegmentPayload | None:
         async def run() -> SegmentPayload | None:
             segment = await info.context.segments.attach_link(
-                parse_id(segment_id, path="segmentId"), to_data(link))
+                parse_id(segment_id, path="segmentId"), to_data(link)
+            )
             return SegmentPayload(segment=Segment.from_domain(segment))
+
         return await payload_or_errors(run, _failed)
 
     @strawberry.mutation(description="Removes a link; NOT_FOUND when it is not this segment's.")
-    async def detach_segment_link(self, info: Info, segment_id: strawberry.ID,
-                                  link_id: strawberry.ID) -> SegmentPayload | None:
+    async def detach_segment_link(
+        self, info: Info, segment_id: strawberry.ID, link_id: strawberry.ID
+    ) -> SegmentPayload | None:
         async def run() -> SegmentPayload | None:
             segment = await info.context.segments.detach_link(
-                parse_id(segment_id, path="segmentId"), parse_id(link_id, "link", "linkId"))
+                parse_id(segment_id, path="segmentId"), parse_id(link_id, "link", "linkId")
+            )
             return SegmentPayload(segment=Segment.from_domain(segment))
+
         return await payload_or_errors(run, _failed)

@@ -28,27 +28,40 @@ class Query:
         return Segment.from_domain(segment)
 
     @strawberry.field(description="Segments of your tenant, oldest first.")
-    async def segments(self, info: Info, first: int = DEFAULT_FIRST, after: str | None = None,
-                       filter: SegmentFilter | None = None) -> SegmentConnection:
+    async def segments(
+        self,
+        info: Info,
+        first: int = DEFAULT_FIRST,
+        after: str | None = None,
+        filter: SegmentFilter | None = None,
+    ) -> SegmentConnection:
         check_first(first)
         after_id = decode_cursor("segment", after)
         where = StoreFilter(
             name_contains=filter.name if filter else None,
             type=filter.type if filter else None,
-            team_id=str(filter.team_id) if filter and filter.team_id is not None else None)
+            team_id=str(filter.team_id) if filter and filter.team_id is not None else None,
+        )
         service = info.context.segments
         page = await service.list_page(where, after_id=after_id, first=first)
-        edges = [SegmentEdge(cursor=encode_cursor("segment", s.id), node=Segment.from_domain(s))
-                 for s in page.items]
+        edges = [
+            SegmentEdge(cursor=encode_cursor("segment", s.id), node=Segment.from_domain(s))
+            for s in page.items
+        ]
         return SegmentConnection(
             edges=edges,
-            page_info=page_info([e.cursor for e in edges], has_next=page.has_next,
-                                has_previous=after_id is not None),
-            count_total=lambda: service.count(where))
+            page_info=page_info(
+                [e.cursor for e in edges], has_next=page.has_next, has_previous=after_id is not None
+            ),
+            count_total=lambda: service.count(where),
+        )
 
     @strawberry.field(description="The tenant, role and identity of the API key in use.")
     def viewer(self, info: Info) -> Viewer:
         p = info.context.principal
-        return Viewer(tenant=p.tenant, role=p.role,
-                      user_id=strawberry.ID(p.user_id) if p.user_id else None,
-                      team_ids=[strawberry.ID(t) for t in sorted(p.team_ids)])
+        return Viewer(
+            tenant=p.tenant,
+            role=p.role,
+            user_id=strawberry.ID(p.user_id) if p.user_id else None,
+            team_ids=[strawberry.ID(t) for t in sorted(p.team_ids)],
+        )

@@ -12,17 +12,26 @@ from seg_graphql.domain.models import Operator as DomainOperator
 from seg_graphql.domain.models import Role as DomainRole
 from seg_graphql.domain.models import SegmentType as DomainSegmentType
 
-SegmentType = strawberry.enum(DomainSegmentType, name="SegmentType",
-                              description="STATIC: an explicit list of users. DYNAMIC: evaluated "
-                                          "from user profiles with include/exclude criteria.")
-EditableBy = strawberry.enum(DomainEditableBy, name="EditableBy",
-                             description="ADMIN: only admins edit the segment. ASSIGNED: admins "
-                                         "plus the users and teams linked to it.")
+SegmentType = strawberry.enum(
+    DomainSegmentType,
+    name="SegmentType",
+    description="STATIC: an explicit list of users. DYNAMIC: evaluated "
+    "from user profiles with include/exclude criteria.",
+)
+EditableBy = strawberry.enum(
+    DomainEditableBy,
+    name="EditableBy",
+    description="ADMIN: only admins edit the segment. ASSIGNED: admins "
+    "plus the users and teams linked to it.",
+)
 LinkType = strawberry.enum(DomainLinkType, name="LinkType")
-Operator = strawberry.enum(DomainOperator, name="Operator",
-                           description="Criterion operators. IN/NOT_IN take a list; EXISTS/"
-                                       "NOT_EXISTS take no value; CONTAINS is a case-insensitive "
-                                       "substring on strings and element membership on badges.")
+Operator = strawberry.enum(
+    DomainOperator,
+    name="Operator",
+    description="Criterion operators. IN/NOT_IN take a list; EXISTS/"
+    "NOT_EXISTS take no value; CONTAINS is a case-insensitive "
+    "substring on strings and element membership on badges.",
+)
 Role = strawberry.enum(DomainRole, name="Role")
 ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode")
 

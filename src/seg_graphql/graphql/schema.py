@@ -21,7 +21,9 @@ from seg_graphql.graphql.queries import Query
 _CACHE_SIZE = 512
 
 
-def build_schema(limits: QueryLimits | None = None, *, introspection: bool = True) -> strawberry.Schema:
+def build_schema(
+    limits: QueryLimits | None = None, *, introspection: bool = True
+) -> strawberry.Schema:
     limits = limits or QueryLimits()
     rule = limits_rule(limits)  # one class per schema keeps ValidationCache's key stable
     # Factories, so each request gets fresh extension instances (Strawberry's contract).
@@ -34,8 +36,11 @@ def build_schema(limits: QueryLimits | None = None, *, introspection: bool = Tru
     if not introspection:
         extensions.append(DisableIntrospection)
     return strawberry.Schema(
-        query=Query, mutation=Mutation, extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=True))
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=True),
+    )
 
 
 def schema_sdl() -> str:

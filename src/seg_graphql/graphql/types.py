@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+
 import strawberry
 
 from seg_graphql.domain import models
 from seg_graphql.domain.errors import Problem
 from seg_graphql.domain.fql import rules_to_fql_text
-from seg_graphql.graphql.scalars import JSON, EditableBy, ErrorCode, LinkType, Operator, Role, SegmentType
+from seg_graphql.graphql.scalars import (
+    JSON,
+    EditableBy,
+    ErrorCode,
+    LinkType,
+    Operator,
+    Role,
+    SegmentType,
+)
 
 
 @strawberry.type(description="One condition on a user profile: {field, operator, value}.")
@@ -18,8 +27,10 @@ class Criterion:
     value: JSON | None
 
 
-@strawberry.type(description="A user is in a dynamic segment when it matches ALL include "
-                             "criteria and NONE of the exclude criteria.")
+@strawberry.type(
+    description="A user is in a dynamic segment when it matches ALL include "
+    "criteria and NONE of the exclude criteria."
+)
 class Rules:
     include: list[Criterion]
     exclude: list[Criterion]
@@ -36,8 +47,9 @@ class SegmentLink:
 @strawberry.type
 class Segment:
     id: strawberry.ID = strawberry.field(description="Sequential per tenant.")
-    technical_name: str = strawberry.field(description="Unique per tenant; imports may name a "
-                                                       "segment by it.")
+    technical_name: str = strawberry.field(
+        description="Unique per tenant; imports may name a segment by it."
+    )
     name: str
     description: str | None
     type: SegmentType
@@ -61,16 +73,24 @@ class Segment:
             name=segment.name,
             description=segment.description,
             type=segment.type,
-            rules=Rules(include=[_criterion(c) for c in segment.rules.include],
-                        exclude=[_criterion(c) for c in segment.rules.exclude]),
+            rules=Rules(
+                include=[_criterion(c) for c in segment.rules.include],
+                exclude=[_criterion(c) for c in segment.rules.exclude],
+            ),
             fql=rules_to_fql_text(segment.rules),
             url=segment.url,
             team_id=strawberry.ID(segment.team_id) if segment.team_id else None,
             is_default=segment.is_default,
             editable_by=segment.editable_by,
-            links=[SegmentLink(id=strawberry.ID(str(link.id)), type=link.type,
-                               target_id=strawberry.ID(link.target_id), created_at=link.created_at)
-                   for link in segment.links],
+            links=[
+                SegmentLink(
+                    id=strawberry.ID(str(link.id)),
+                    type=link.type,
+                    target_id=strawberry.ID(link.target_id),
+                    created_at=link.created_at,
+                )
+                for link in segment.links
+            ],
             estimated_size=segment.estimated_size,
             estimated_size_updated_at=segment.estimated_size_updated_at,
             created_at=segment.created_at,
@@ -82,19 +102,26 @@ def _criterion(c: models.Criterion) -> Criterion:
     return Criterion(field=c.field, operator=c.operator, value=c.value)
 
 
-@strawberry.type(description="An expected problem with the input: the path of the bad field, "
-                             "a message and a code.")
+@strawberry.type(
+    description="An expected problem with the input: the path of the bad field, "
+    "a message and a code."
+)
 class UserError:
-    field: str | None = strawberry.field(description="Dotted path of the bad field, e.g. "
-                                                     "input.rules.include.0.value.")
+    field: str | None = strawberry.field(
+        description="Dotted path of the bad field, e.g. input.rules.include.0.value."
+    )
     path: list[str] = strawberry.field(description="The same path as a list (the seeds' loc).")
     message: str
     code: ErrorCode
 
     @classmethod
     def from_problem(cls, problem: Problem) -> UserError:
-        return cls(field=problem.field, path=[str(p) for p in problem.path],
-                   message=problem.message, code=problem.code)
+        return cls(
+            field=problem.field,
+            path=[str(p) for p in problem.path],
+            message=problem.message,
+            code=problem.code,
+        )
 
 
 @strawberry.type

@@ -36,18 +36,33 @@ def validate_tenant(tenant: str) -> str:
     return tenant
 
 
-async def mint_key(store: ApiKeyStore, *, tenant: str, role: Role, user_id: str | None = None,
-                   team_ids: list[str] | None = None, name: str | None = None,
-                   key: str | None = None) -> MintedKey:
+async def mint_key(
+    store: ApiKeyStore,
+    *,
+    tenant: str,
+    role: Role,
+    user_id: str | None = None,
+    team_ids: list[str] | None = None,
+    name: str | None = None,
+    key: str | None = None,
+) -> MintedKey:
     validate_tenant(tenant)
     key = key or KEY_PREFIX + secrets.token_urlsafe(32)
     if not _KEY_SHAPE.match(key):
         raise ValueError("an API key is 'sgk_' followed by 20-100 URL-safe characters")
     key_id = secrets.token_hex(6)
-    await store.insert(key_hash=hash_key(key), key_id=key_id, tenant=tenant, role=role.value,
-                       user_id=user_id, team_ids=list(team_ids or []), name=name)
-    principal = Principal(tenant=tenant, role=role, user_id=user_id,
-                          team_ids=frozenset(team_ids or []), key_id=key_id)
+    await store.insert(
+        key_hash=hash_key(key),
+        key_id=key_id,
+        tenant=tenant,
+        role=role.value,
+        user_id=user_id,
+        team_ids=list(team_ids or []),
+        name=name,
+    )
+    principal = Principal(
+        tenant=tenant, role=role, user_id=user_id, team_ids=frozenset(team_ids or []), key_id=key_id
+    )
     return MintedKey(key=key, key_id=key_id, principal=principal)
 
 
@@ -74,9 +89,13 @@ class Authenticator:
         doc = await self._store.find_by_hash(key_hash)
         if doc is None:
             raise unauthenticated("the API key is not valid")
-        principal = Principal(tenant=doc["tenant"], role=Role(doc["role"]),
-                              user_id=doc.get("userId"),
-                              team_ids=frozenset(doc.get("teamIds") or []), key_id=doc["keyId"])
+        principal = Principal(
+            tenant=doc["tenant"],
+            role=Role(doc["role"]),
+            user_id=doc.get("userId"),
+            team_ids=frozenset(doc.get("teamIds") or []),
+            key_id=doc["keyId"],
+        )
         self._cache[key_hash] = (now + self._ttl, principal)
         self._cache.move_to_end(key_hash)
         while len(self._cache) > self._size:
@@ -119,4 +138,6 @@ def require_edit(principal: Principal, segment: Segment) -> None:
     if not can_edit(principal, segment):
         if segment.editable_by is EditableBy.ADMIN:
             raise forbidden(f"segment {segment.id} is editable by admins only")
-        raise forbidden(f"segment {segment.id} is editable by admins and its linked users and teams")
+        raise forbidden(
+            f"segment {segment.id} is editable by admins and its linked users and teams"
+        )

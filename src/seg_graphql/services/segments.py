@@ -73,16 +73,26 @@ class SegmentService:
         if not await self._counters.take_slot(_SLOT, MAX_SEGMENTS):
             raise UserInputError.single(
                 ErrorCode.LIMIT_EXCEEDED,
-                f"a tenant holds at most {MAX_SEGMENTS} segments (limit); delete one first")
+                f"a tenant holds at most {MAX_SEGMENTS} segments (limit); delete one first",
+            )
         try:
             segment_id = await self._counters.next_value("segment_id")
             now = self._now()
             segment = Segment(
-                tenant=self.principal.tenant, id=segment_id,
+                tenant=self.principal.tenant,
+                id=segment_id,
                 technical_name=spec.technical_name or f"segment-{segment_id}",
-                name=spec.name, description=spec.description, type=spec.type, rules=rules,
-                url=spec.url, team_id=spec.team_id, is_default=spec.is_default,
-                editable_by=spec.editable_by, created_at=now, updated_at=now)
+                name=spec.name,
+                description=spec.description,
+                type=spec.type,
+                rules=rules,
+                url=spec.url,
+                team_id=spec.team_id,
+                is_default=spec.is_default,
+                editable_by=spec.editable_by,
+                created_at=now,
+                updated_at=now,
+            )
             await self._insert(segment)
         except BaseException:
             await self._counters.release_slot(_SLOT)
@@ -120,7 +130,9 @@ class SegmentService:
             raise UserInputError.single(
                 ErrorCode.BAD_USER_INPUT,
                 f"segment {segment_id} is used in the rules of segments {users}; "
-                "remove those criteria first", ("id",))
+                "remove those criteria first",
+                ("id",),
+            )
         if await self._segments.delete(segment_id):
             await self._counters.release_slot(_SLOT)
         return segment
@@ -132,15 +144,21 @@ class SegmentService:
         if any(link.type is spec.type and link.target_id == spec.id for link in segment.links):
             return segment  # attaching the same team or user twice is a no-op
         now = self._now()
-        link = Link(id=await self._counters.next_value("link_id"), type=spec.type,
-                    target_id=spec.id, created_at=now)
+        link = Link(
+            id=await self._counters.next_value("link_id"),
+            type=spec.type,
+            target_id=spec.id,
+            created_at=now,
+        )
         updated = await self._segments.push_link(segment_id, link, max_links=MAX_LINKS, now=now)
         if updated is None:
             if await self._segments.get(segment_id) is None:
                 raise not_found("segment", segment_id, ("segmentId",))
             raise UserInputError.single(
-                ErrorCode.LIMIT_EXCEEDED, f"a segment holds at most {MAX_LINKS} links (limit)",
-                ("link",))
+                ErrorCode.LIMIT_EXCEEDED,
+                f"a segment holds at most {MAX_LINKS} links (limit)",
+                ("link",),
+            )
         return updated
 
     async def detach_link(self, segment_id: int, link_id: int) -> Segment:
@@ -163,10 +181,16 @@ class SegmentService:
         return UserInputError.single(
             ErrorCode.DUPLICATE,
             f"technicalName '{technical_name}' is already used by another segment",
-            ("input", "technicalName"))
+            ("input", "technicalName"),
+        )
 
-    async def _rules_for(self, spec: SegmentCreate | SegmentUpdate, segment_type: SegmentType,
-                         *, segment_id: int | None) -> Rules:
+    async def _rules_for(
+        self,
+        spec: SegmentCreate | SegmentUpdate,
+        segment_type: SegmentType,
+        *,
+        segment_id: int | None,
+    ) -> Rules:
         if spec.rules is not None and spec.fql is not None:
             raise bad_input("give rules or fql, not both", ("input", "fql"))
         if spec.fql is not None:
@@ -176,8 +200,10 @@ class SegmentService:
         else:
             return Rules()
         if segment_type is SegmentType.STATIC and not rules.is_empty:
-            raise bad_input("a STATIC segment holds a list of users, not rules",
-                            ("input", "fql" if spec.fql is not None else "rules"))
+            raise bad_input(
+                "a STATIC segment holds a list of users, not rules",
+                ("input", "fql" if spec.fql is not None else "rules"),
+            )
         await self._check_references(rules, segment_id)
         return rules
 
@@ -189,8 +215,10 @@ class SegmentService:
         missing = sorted(referenced - found.keys())
         if missing:
             raise UserInputError.single(
-                ErrorCode.NOT_FOUND, f"segment criteria name unknown segments {missing}",
-                ("input", "rules"))
+                ErrorCode.NOT_FOUND,
+                f"segment criteria name unknown segments {missing}",
+                ("input", "rules"),
+            )
         if segment_id is None:
             return  # a new segment cannot be referenced by anyone yet
         graph = await self._segments.rules_graph()
@@ -199,12 +227,17 @@ class SegmentService:
         if cycle:
             path = " -> ".join(str(i) for i in cycle)
             raise UserInputError.single(
-                ErrorCode.CYCLE, f"segment criteria would form a cycle: {path}", ("input", "rules"))
+                ErrorCode.CYCLE, f"segment criteria would form a cycle: {path}", ("input", "rules")
+            )
 
 
 def _given(data: Mapping[str, Any], name: str) -> bool:
-    aliases = {"technical_name": "technicalName", "team_id": "teamId", "is_default": "isDefault",
-               "editable_by": "editableBy"}
+    aliases = {
+        "technical_name": "technicalName",
+        "team_id": "teamId",
+        "is_default": "isDefault",
+        "editable_by": "editableBy",
+    }
     return aliases.get(name, name) in data
 
 

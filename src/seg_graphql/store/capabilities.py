@@ -24,8 +24,10 @@ class Capabilities:
     partial_indexes: bool = False
 
     def describe(self) -> str:
-        return (f"server={self.server} {self.version} ttl_indexes={self.ttl_indexes} "
-                f"partial_indexes={self.partial_indexes}")
+        return (
+            f"server={self.server} {self.version} ttl_indexes={self.ttl_indexes} "
+            f"partial_indexes={self.partial_indexes}"
+        )
 
 
 async def detect_capabilities(db: Any, *, embedded: bool) -> Capabilities:
@@ -36,15 +38,23 @@ async def detect_capabilities(db: Any, *, embedded: bool) -> Capabilities:
     server = "ferretdb" if "ferretdbVersion" in info else "mongodb"
     probe = db[_PROBE]
     try:
-        ttl = await _index_sticks(probe, "ttl_probe", {"expireAfterSeconds": 3600},
-                                  "expireAfterSeconds")
-        partial = await _index_sticks(probe, "partial_probe",
-                                      {"partialFilterExpression": {"p": {"$exists": True}}},
-                                      "partialFilterExpression")
+        ttl = await _index_sticks(
+            probe, "ttl_probe", {"expireAfterSeconds": 3600}, "expireAfterSeconds"
+        )
+        partial = await _index_sticks(
+            probe,
+            "partial_probe",
+            {"partialFilterExpression": {"p": {"$exists": True}}},
+            "partialFilterExpression",
+        )
     finally:
         await db.drop_collection(_PROBE)
-    return Capabilities(server=server, version=str(info.get("version", "")),
-                        ttl_indexes=ttl, partial_indexes=partial)
+    return Capabilities(
+        server=server,
+        version=str(info.get("version", "")),
+        ttl_indexes=ttl,
+        partial_indexes=partial,
+    )
 
 
 async def _index_sticks(collection: Any, name: str, options: dict[str, Any], key: str) -> bool:

@@ -42,8 +42,12 @@ def connect(url: str | None, database: str, *, server_timeout_ms: int = 5_000) -
     if not url:
         client = EmbeddedClient()
         return Store(client=client, db=client[database], embedded=True)
-    client = AsyncMongoClient(url, serverSelectionTimeoutMS=server_timeout_ms, tz_aware=False,
-                              uuidRepresentation="standard")
+    client = AsyncMongoClient(
+        url,
+        serverSelectionTimeoutMS=server_timeout_ms,
+        tz_aware=False,
+        uuidRepresentation="standard",
+    )
     return Store(client=client, db=client[database], embedded=False)
 
 

@@ -15,17 +15,24 @@ class Counters:
 
     async def next_value(self, name: str) -> int:
         doc = await self._counters.find_one_and_update(
-            {"name": name}, {"$inc": {"value": 1}}, upsert=True,
-            return_document=ReturnDocument.AFTER)
+            {"name": name},
+            {"$inc": {"value": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
         return int(doc["value"])
 
     async def take_slot(self, name: str, limit: int) -> bool:
         """Atomically counts one more of a bounded thing; False when the limit is reached."""
         await self._counters.update_one({"name": name}, {"$setOnInsert": {"value": 0}}, upsert=True)
         doc = await self._counters.find_one_and_update(
-            {"name": name, "value": {"$lt": limit}}, {"$inc": {"value": 1}},
-            return_document=ReturnDocument.AFTER)
+            {"name": name, "value": {"$lt": limit}},
+            {"$inc": {"value": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
         return doc is not None
 
     async def release_slot(self, name: str) -> None:
-        await self._counters.update_one({"name": name, "value": {"$gt": 0}}, {"$inc": {"value": -1}})
+        await self._counters.update_one(
+            {"name": name, "value": {"$gt": 0}}, {"$inc": {"value": -1}}
+        )

@@ -64,8 +64,9 @@ class EmbeddedCollection:
     async def aggregate(self, pipeline: Sequence[dict[str, Any]], **kwargs: Any) -> EmbeddedCursor:
         return EmbeddedCursor(self._inner.aggregate(list(pipeline), **kwargs))
 
-    async def bulk_write(self, requests: Sequence[Any], ordered: bool = True,
-                         **_kwargs: Any) -> BulkWriteResult:
+    async def bulk_write(
+        self, requests: Sequence[Any], ordered: bool = True, **_kwargs: Any
+    ) -> BulkWriteResult:
         """Applies the operations one by one, with PyMongo's counts and error shape."""
         counts = {"nInserted": 0, "nMatched": 0, "nModified": 0, "nRemoved": 0, "nUpserted": 0}
         upserted: list[dict[str, Any]] = []
@@ -74,18 +75,24 @@ class EmbeddedCollection:
             try:
                 await self._apply(request, index, counts, upserted)
             except DuplicateKeyError as exc:
-                errors.append({"index": index, "code": 11000, "errmsg": str(exc),
-                               "op": getattr(request, "_doc", None) or getattr(request, "_filter", None)})
+                errors.append(
+                    {
+                        "index": index,
+                        "code": 11000,
+                        "errmsg": str(exc),
+                        "op": getattr(request, "_doc", None) or getattr(request, "_filter", None),
+                    }
+                )
                 if ordered:
                     break
-        result = {**counts, "upserted": upserted, "writeErrors": errors,
-                  "writeConcernErrors": []}
+        result = {**counts, "upserted": upserted, "writeErrors": errors, "writeConcernErrors": []}
         if errors:
             raise BulkWriteError(result)
         return BulkWriteResult(result, acknowledged=True)
 
-    async def _apply(self, request: Any, index: int, counts: dict[str, int],
-                     upserted: list[dict[str, Any]]) -> None:
+    async def _apply(
+        self, request: Any, index: int, counts: dict[str, int], upserted: list[dict[str, Any]]
+    ) -> None:
         inner = self._inner
         match request:
             case InsertOne():
@@ -96,11 +103,19 @@ class EmbeddedCollection:
                 if isinstance(request, ReplaceOne):
                     result = await inner.replace_one(request._filter, request._doc, upsert=upsert)
                 elif isinstance(request, UpdateOne):
-                    result = await inner.update_one(request._filter, request._doc, upsert=upsert,
-                                                    array_filters=request._array_filters)
+                    result = await inner.update_one(
+                        request._filter,
+                        request._doc,
+                        upsert=upsert,
+                        array_filters=request._array_filters,
+                    )
                 else:
-                    result = await inner.update_many(request._filter, request._doc, upsert=upsert,
-                                                     array_filters=request._array_filters)
+                    result = await inner.update_many(
+                        request._filter,
+                        request._doc,
+                        upsert=upsert,
+                        array_filters=request._array_filters,
+                    )
                 counts["nMatched"] += result.matched_count
                 counts["nModified"] += result.modified_count
                 if result.upserted_id is not None:

@@ -11,8 +11,11 @@ from seg_graphql.store.capabilities import Capabilities
 INDEXES: dict[str, list[IndexModel]] = {
     "segments": [
         IndexModel([("tenant", ASCENDING), ("id", ASCENDING)], unique=True, name="tenant_id"),
-        IndexModel([("tenant", ASCENDING), ("technicalName", ASCENDING)], unique=True,
-                   name="tenant_technical_name"),
+        IndexModel(
+            [("tenant", ASCENDING), ("technicalName", ASCENDING)],
+            unique=True,
+            name="tenant_technical_name",
+        ),
         IndexModel([("tenant", ASCENDING), ("teamId", ASCENDING)], name="tenant_team"),
     ],
     "counters": [

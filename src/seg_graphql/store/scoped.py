@@ -38,13 +38,16 @@ class TenantCollection:
         return await self._collection.insert_one({**document, "tenant": self.tenant})
 
     async def update_one(self, query: Filter, update: Mapping[str, Any], **kwargs: Any) -> Any:
-        return await self._collection.update_one(self.scope(query), _pin(update, self.tenant),
-                                                 **kwargs)
+        return await self._collection.update_one(
+            self.scope(query), _pin(update, self.tenant), **kwargs
+        )
 
-    async def find_one_and_update(self, query: Filter, update: Mapping[str, Any],
-                                  **kwargs: Any) -> Any:
+    async def find_one_and_update(
+        self, query: Filter, update: Mapping[str, Any], **kwargs: Any
+    ) -> Any:
         return await self._collection.find_one_and_update(
-            self.scope(query), _pin(update, self.tenant), **kwargs)
+            self.scope(query), _pin(update, self.tenant), **kwargs
+        )
 
     async def delete_one(self, query: Filter) -> Any:
         return await self._collection.delete_one(self.scope(query))
@@ -54,7 +57,8 @@ class TenantCollection:
 
     async def aggregate(self, pipeline: Sequence[Mapping[str, Any]], **kwargs: Any) -> Any:
         return await self._collection.aggregate(
-            [{"$match": {"tenant": self.tenant}}, *pipeline], **kwargs)
+            [{"$match": {"tenant": self.tenant}}, *pipeline], **kwargs
+        )
 
 
 def _pin(update: Mapping[str, Any], tenant: str) -> dict[str, Any]:

@@ -16,11 +16,25 @@ from seg_graphql.store.scoped import TenantCollection
 
 # find_one_and_update takes no projection here: FerretDB v1 does not implement findAndModify's
 # "fields"; from_document ignores what it does not need.
-_PROJECTION = {"_id": False, "tenant": True, "id": True, "technicalName": True, "name": True,
-               "type": True, "rules": True, "editableBy": True, "createdAt": True,
-               "updatedAt": True, "description": True, "url": True, "teamId": True,
-               "isDefault": True, "links": True, "estimatedSize": True,
-               "estimatedSizeUpdatedAt": True}
+_PROJECTION = {
+    "_id": False,
+    "tenant": True,
+    "id": True,
+    "technicalName": True,
+    "name": True,
+    "type": True,
+    "rules": True,
+    "editableBy": True,
+    "createdAt": True,
+    "updatedAt": True,
+    "description": True,
+    "url": True,
+    "teamId": True,
+    "isDefault": True,
+    "links": True,
+    "estimatedSize": True,
+    "estimatedSizeUpdatedAt": True,
+}
 
 
 @dataclass(frozen=True)
@@ -64,8 +78,9 @@ class SegmentStore:
         doc = await self._segments.find_one({"technicalName": technical_name}, _PROJECTION)
         return from_document(doc) if doc else None
 
-    async def list_page(self, where: SegmentFilter, *, after_id: int | None,
-                        limit: int) -> list[Segment]:
+    async def list_page(
+        self, where: SegmentFilter, *, after_id: int | None, limit: int
+    ) -> list[Segment]:
         query = where.to_query()
         if after_id is not None:
             query["id"] = {"$gt": after_id}
@@ -78,26 +93,30 @@ class SegmentStore:
     async def update(self, segment_id: int, changes: Mapping[str, Any]) -> Segment | None:
         with duplicates_as_domain():
             doc = await self._segments.find_one_and_update(
-                {"id": segment_id}, {"$set": dict(changes)}, return_document=ReturnDocument.AFTER)
+                {"id": segment_id}, {"$set": dict(changes)}, return_document=ReturnDocument.AFTER
+            )
         return from_document(doc) if doc else None
 
     async def delete(self, segment_id: int) -> bool:
         return (await self._segments.delete_one({"id": segment_id})).deleted_count == 1
 
-    async def push_link(self, segment_id: int, link: Link, *, max_links: int,
-                        now: datetime) -> Segment | None:
+    async def push_link(
+        self, segment_id: int, link: Link, *, max_links: int, now: datetime
+    ) -> Segment | None:
         """Adds the link unless the segment already holds `max_links`; None if not added."""
         doc = await self._segments.find_one_and_update(
             {"id": segment_id, f"links.{max_links - 1}": {"$exists": False}},
             {"$push": {"links": _link_document(link)}, "$set": {"updatedAt": _naive(now)}},
-            return_document=ReturnDocument.AFTER)
+            return_document=ReturnDocument.AFTER,
+        )
         return from_document(doc) if doc else None
 
     async def pull_link(self, segment_id: int, link_id: int, *, now: datetime) -> Segment | None:
         doc = await self._segments.find_one_and_update(
             {"id": segment_id, "links.id": link_id},
             {"$pull": {"links": {"id": link_id}}, "$set": {"updatedAt": _naive(now)}},
-            return_document=ReturnDocument.AFTER)
+            return_document=ReturnDocument.AFTER,
+        )
         return from_document(doc) if doc else None
 
     async def referencing(self, segment_id: int) -> list[int]:
@@ -110,7 +129,8 @@ class SegmentStore:
         """Every segment of the tenant that references others, with what it references."""
         docs = await self._segments.find(
             {"$or": [{"rules.include.field": "segment"}, {"rules.exclude.field": "segment"}]},
-            {"_id": False, "id": True, "rules": True}).to_list(None)
+            {"_id": False, "id": True, "rules": True},
+        ).to_list(None)
         return {doc["id"]: Rules.from_doc(doc.get("rules")).referenced_segments() for doc in docs}
 
 
@@ -147,8 +167,15 @@ def from_document(doc: Mapping[str, Any]) -> Segment:
         team_id=doc.get("teamId"),
         is_default=bool(doc.get("isDefault")),
         editable_by=EditableBy(doc["editableBy"]),
-        links=[Link(id=link["id"], type=LinkType(link["type"]), target_id=link["targetId"],
-                    created_at=_aware(link["createdAt"])) for link in doc.get("links") or []],
+        links=[
+            Link(
+                id=link["id"],
+                type=LinkType(link["type"]),
+                target_id=link["targetId"],
+                created_at=_aware(link["createdAt"]),
+            )
+            for link in doc.get("links") or []
+        ],
         estimated_size=int(doc.get("estimatedSize") or 0),
         estimated_size_updated_at=_aware(doc.get("estimatedSizeUpdatedAt")),
         created_at=_aware(doc["createdAt"]),
@@ -158,8 +185,13 @@ def from_document(doc: Mapping[str, Any]) -> Segment:
 
 def segment_changes(**fields: Any) -> dict[str, Any]:
     """Maps domain field names to stored ones for a partial update."""
-    mapping = {"technical_name": "technicalName", "team_id": "teamId", "is_default": "isDefault",
-               "editable_by": "editableBy", "updated_at": "updatedAt"}
+    mapping = {
+        "technical_name": "technicalName",
+        "team_id": "teamId",
+        "is_default": "isDefault",
+        "editable_by": "editableBy",
+        "updated_at": "updatedAt",
+    }
     out: dict[str, Any] = {}
     for name, value in fields.items():
         if isinstance(value, Rules):
@@ -173,15 +205,21 @@ def segment_changes(**fields: Any) -> dict[str, Any]:
 
 
 def _link_document(link: Link) -> dict[str, Any]:
-    return {"id": link.id, "type": link.type.value, "targetId": link.target_id,
-            "createdAt": _naive(link.created_at)}
+    return {
+        "id": link.id,
+        "type": link.type.value,
+        "targetId": link.target_id,
+        "createdAt": _naive(link.created_at),
+    }
 
 
 def _naive(moment: datetime | None) -> datetime | None:
     # MongoDB keeps UTC without a zone; keep microseconds out so both stores round-trip equal.
     if moment is None:
         return None
-    return moment.astimezone(UTC).replace(tzinfo=None, microsecond=moment.microsecond // 1000 * 1000)
+    return moment.astimezone(UTC).replace(
+        tzinfo=None, microsecond=moment.microsecond // 1000 * 1000
+    )
 
 
 def _aware(moment: datetime | None) -> datetime | None:

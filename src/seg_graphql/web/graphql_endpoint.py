@@ -34,8 +34,15 @@ _ALL_OPERATIONS = (OperationType.QUERY, OperationType.MUTATION)
 
 
 class GraphQLEndpoint:
-    def __init__(self, *, schema: strawberry.Schema, runtime: Any, metrics: Metrics,
-                 max_body_bytes: int, graphiql: bool) -> None:
+    def __init__(
+        self,
+        *,
+        schema: strawberry.Schema,
+        runtime: Any,
+        metrics: Metrics,
+        max_body_bytes: int,
+        graphiql: bool,
+    ) -> None:
         self.schema = schema
         self.runtime = runtime  # app.state: the store and authenticator appear at start-up
         self.metrics = metrics
@@ -60,12 +67,16 @@ class GraphQLEndpoint:
             operation = self.metrics.operation_label(body.get("operationName"))
             runtime = self.runtime
             principal = await runtime.authenticator.authenticate(
-                request.headers.get("authorization"))
+                request.headers.get("authorization")
+            )
             context = Context(db=runtime.store.db, principal=principal, request_id=request_id)
             result = await self.schema.execute(
-                body["query"], variable_values=body.get("variables"), context_value=context,
+                body["query"],
+                variable_values=body.get("variables"),
+                context_value=context,
                 operation_name=body.get("operationName"),
-                allowed_operation_types=_QUERY_ONLY if request.method == "GET" else _ALL_OPERATIONS)
+                allowed_operation_types=_QUERY_ONLY if request.method == "GET" else _ALL_OPERATIONS,
+            )
             payload: dict[str, Any] = {"data": result.data}
             if result.errors:
                 payload["errors"] = [format_error(e, request_id) for e in result.errors]
@@ -84,8 +95,12 @@ class GraphQLEndpoint:
             return response
         except Exception:
             log.exception("request %s failed", request_id)
-            return _failure(500, f"Internal server error (request id {request_id})",
-                            "INTERNAL_SERVER_ERROR", request_id)
+            return _failure(
+                500,
+                f"Internal server error (request id {request_id})",
+                "INTERNAL_SERVER_ERROR",
+                request_id,
+            )
         finally:
             self.metrics.observe(operation, outcome, time.perf_counter() - started)
 
@@ -146,8 +161,11 @@ def _with_id(response: Response, request_id: str | None) -> Response:
 
 
 def _failure(status: int, message: str, code: str, request_id: str | None = None) -> Response:
-    return _json({"data": None, "errors": [{"message": message, "extensions": {"code": code}}]},
-                 status, request_id)
+    return _json(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]},
+        status,
+        request_id,
+    )
 
 
 def _too_large(limit: int) -> Response:

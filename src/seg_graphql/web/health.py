@@ -13,5 +13,7 @@ async def healthz(_request: Request) -> JSONResponse:
 async def readyz(request: Request) -> JSONResponse:
     store = request.app.state.store
     if await store.ping():
-        return JSONResponse({"status": "ready", "store": "embedded" if store.embedded else "mongodb"})
+        return JSONResponse(
+            {"status": "ready", "store": "embedded" if store.embedded else "mongodb"}
+        )
     return JSONResponse({"status": "unavailable", "store": "unreachable"}, status_code=503)

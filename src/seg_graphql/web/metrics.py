@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import re
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -16,12 +22,18 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "seg_graphql_requests", "GraphQL requests by operation and outcome",
-            ["operation", "outcome"], registry=self.registry)
+            "seg_graphql_requests",
+            "GraphQL requests by operation and outcome",
+            ["operation", "outcome"],
+            registry=self.registry,
+        )
         self.latency = Histogram(
-            "seg_graphql_request_seconds", "GraphQL request latency by operation",
-            ["operation"], registry=self.registry,
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+            "seg_graphql_request_seconds",
+            "GraphQL request latency by operation",
+            ["operation"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
         self._names: set[str] = set()
 
     def operation_label(self, name: object) -> str:
