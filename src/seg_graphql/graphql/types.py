@@ -53,17 +53,41 @@ class Segment:
     name: str
     description: str | None
     type: SegmentType
-    rules: Rules
-    fql: str = strawberry.field(description="The rules as FQL (Mongo-like JSON), as text.")
     url: str | None = strawberry.field(description="Informational only; never evaluated.")
     team_id: strawberry.ID | None
     is_default: bool
     editable_by: EditableBy
-    links: list[SegmentLink]
     estimated_size: int = strawberry.field(description="Periodic estimate; 0 at creation.")
     estimated_size_updated_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    domain: strawberry.Private[models.Segment]
+
+    # Rules, FQL and links are built only when selected: they are most of the cost of a
+    # segment, and list queries rarely ask for them.
+    @strawberry.field
+    def rules(self) -> Rules:
+        rules = self.domain.rules
+        return Rules(
+            include=[_criterion(c) for c in rules.include],
+            exclude=[_criterion(c) for c in rules.exclude],
+        )
+
+    @strawberry.field(description="The rules as FQL (Mongo-like JSON), as text.")
+    def fql(self) -> str:
+        return rules_to_fql_text(self.domain.rules)
+
+    @strawberry.field
+    def links(self) -> list[SegmentLink]:
+        return [
+            SegmentLink(
+                id=strawberry.ID(str(link.id)),
+                type=link.type,
+                target_id=strawberry.ID(link.target_id),
+                created_at=link.created_at,
+            )
+            for link in self.domain.links
+        ]
 
     @classmethod
     def from_domain(cls, segment: models.Segment) -> Segment:
@@ -73,28 +97,15 @@ class Segment:
             name=segment.name,
             description=segment.description,
             type=segment.type,
-            rules=Rules(
-                include=[_criterion(c) for c in segment.rules.include],
-                exclude=[_criterion(c) for c in segment.rules.exclude],
-            ),
-            fql=rules_to_fql_text(segment.rules),
             url=segment.url,
             team_id=strawberry.ID(segment.team_id) if segment.team_id else None,
             is_default=segment.is_default,
             editable_by=segment.editable_by,
-            links=[
-                SegmentLink(
-                    id=strawberry.ID(str(link.id)),
-                    type=link.type,
-                    target_id=strawberry.ID(link.target_id),
-                    created_at=link.created_at,
-                )
-                for link in segment.links
-            ],
             estimated_size=segment.estimated_size,
             estimated_size_updated_at=segment.estimated_size_updated_at,
             created_at=segment.created_at,
             updated_at=segment.updated_at,
+            domain=segment,
         )
 
 

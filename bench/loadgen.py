@@ -1,0 +1,90 @@
+"""A small HTTP/1.1 keep-alive load generator (asyncio streams), run in its own process.
+
+It sends one fixed POST over N connections for a fixed time and counts complete responses.
+Written here rather than pulled in so the benchmark needs nothing beyond the test extras.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+
+
+async def _worker(
+    host: str, port: int, request: bytes, stop_at: float, counts: list[int], failures: list[int]
+) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        while time.perf_counter() < stop_at:
+            writer.write(request)
+            status_line = await reader.readline()
+            length = 0
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value.strip())
+            await reader.readexactly(length)
+            if b" 200 " in status_line:
+                counts[0] += 1
+            else:
+                failures[0] += 1
+    finally:
+        writer.close()
+
+
+async def run(
+    host: str,
+    port: int,
+    path: str,
+    body: bytes,
+    headers: dict[str, str],
+    seconds: float,
+    connections: int,
+) -> dict[str, float]:
+    head = [
+        f"POST {path} HTTP/1.1",
+        f"Host: {host}:{port}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+        "Connection: keep-alive",
+    ]
+    head += [f"{k}: {v}" for k, v in headers.items()]
+    request = ("\r\n".join(head) + "\r\n\r\n").encode() + body
+    counts, failures = [0], [0]
+    started = time.perf_counter()
+    stop_at = started + seconds
+    await asyncio.gather(
+        *(_worker(host, port, request, stop_at, counts, failures) for _ in range(connections))
+    )
+    elapsed = time.perf_counter() - started
+    return {
+        "requests": counts[0],
+        "failures": failures[0],
+        "seconds": elapsed,
+        "rps": counts[0] / elapsed,
+    }
+
+
+def main() -> None:
+    spec = json.loads(sys.argv[1])
+    result = asyncio.run(
+        run(
+            spec["host"],
+            spec["port"],
+            spec["path"],
+            spec["body"].encode(),
+            spec["headers"],
+            spec["seconds"],
+            spec["connections"],
+        )
+    )
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
