@@ -164,7 +164,8 @@ class SegmentService:
     async def detach_link(self, segment_id: int, link_id: int) -> Segment:
         segment = await self.require(segment_id, ("segmentId",))
         require_edit(self.principal, segment)
-        updated = await self._segments.pull_link(segment_id, link_id, now=self._now())
+        link = next((link for link in segment.links if link.id == link_id), None)
+        updated = link and await self._segments.pull_link(segment_id, link, now=self._now())
         if updated is None:
             raise not_found(f"link {link_id} of segment", segment_id, ("linkId",))
         return updated

@@ -111,10 +111,12 @@ class SegmentStore:
         )
         return from_document(doc) if doc else None
 
-    async def pull_link(self, segment_id: int, link_id: int, *, now: datetime) -> Segment | None:
+    async def pull_link(self, segment_id: int, link: Link, *, now: datetime) -> Segment | None:
+        # $pull by the exact stored element: FerretDB v1 ignores $pull condition documents
+        # ({"id": n} matches nothing there), while MongoDB honours both forms.
         doc = await self._segments.find_one_and_update(
-            {"id": segment_id, "links.id": link_id},
-            {"$pull": {"links": {"id": link_id}}, "$set": {"updatedAt": _naive(now)}},
+            {"id": segment_id, "links.id": link.id},
+            {"$pull": {"links": _link_document(link)}, "$set": {"updatedAt": _naive(now)}},
             return_document=ReturnDocument.AFTER,
         )
         return from_document(doc) if doc else None
