@@ -290,3 +290,22 @@ async def test_fragment_fan_out_is_measured_quickly(admin):
         "{ segments(first: 1) { edges { node { ...F0 } } } } " + " ".join(parts)
     )
     assert "errors" in body
+
+
+@pytest.mark.parametrize(
+    "fql",
+    [
+        '[{"$where": "sleep(100)"}]',
+        [{"email": {"$regex": ".*"}}],
+        [{"points": {"$gt": {"$function": {"body": "1"}}}}],
+        [{"$expr": {"$eq": [1, 1]}}],
+        [{"customFields.$ne": 1}],
+    ],
+)
+async def test_injection_through_the_api_is_refused_and_nothing_is_saved(admin, fql):
+    body = await admin.data(CREATE, {"input": {"name": "evil", "fql": fql}})
+    payload = body["createSegment"]
+    assert payload["segment"] is None
+    assert payload["userErrors"][0]["code"] == "BAD_USER_INPUT"
+    assert payload["userErrors"][0]["field"].startswith("input.fql")
+    assert (await admin.data("{ segments { totalCount } }"))["segments"]["totalCount"] == 0

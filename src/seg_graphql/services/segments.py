@@ -106,10 +106,10 @@ class SegmentService:
         changes: dict[str, Any] = {
             name: getattr(spec, name)
             for name in ("name", "technical_name", "is_default", "editable_by")
-            if _given(data, name) and getattr(spec, name) is not None
+            if name in spec.model_fields_set and getattr(spec, name) is not None
         }
         for name in ("description", "url", "team_id"):
-            if _given(data, name):
+            if name in spec.model_fields_set:
                 changes[name] = getattr(spec, name)
         if spec.rules is not None or spec.fql is not None:
             changes["rules"] = await self._rules_for(spec, segment.type, segment_id=segment_id)
@@ -230,16 +230,6 @@ class SegmentService:
             raise UserInputError.single(
                 ErrorCode.CYCLE, f"segment criteria would form a cycle: {path}", ("input", "rules")
             )
-
-
-def _given(data: Mapping[str, Any], name: str) -> bool:
-    aliases = {
-        "technical_name": "technicalName",
-        "team_id": "teamId",
-        "is_default": "isDefault",
-        "editable_by": "editableBy",
-    }
-    return aliases.get(name, name) in data
 
 
 def _find_cycle(graph: dict[int, set[int]], start: int) -> list[int] | None:
