@@ -124,8 +124,7 @@ def _stock_app(*, with_limits: bool) -> Any:
 
     from seg_graphql.domain.models import Role
     from seg_graphql.graphql.context import Context
-    from seg_graphql.graphql.mutations import Mutation
-    from seg_graphql.graphql.queries import Query
+    from seg_graphql.graphql.schema import Mutation, Query
     from seg_graphql.services.auth import Authenticator, mint_key
     from seg_graphql.store.api_keys import ApiKeyStore
     from seg_graphql.store.client import connect, prepare
@@ -145,7 +144,7 @@ def _stock_app(*, with_limits: bool) -> Any:
     class StockGraphQL(GraphQL):
         async def get_context(self, request: Any, response: Any) -> Context:
             principal = await state["auth"].authenticate(request.headers.get("authorization"))
-            return Context(db=state["store"].db, principal=principal, request_id="stock")
+            return Context(store=state["store"], principal=principal, request_id="stock")
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:

@@ -14,6 +14,7 @@ from seg_graphql.domain.models import Role
 from seg_graphql.graphql.limits import QueryLimits
 from seg_graphql.graphql.schema import build_schema
 from seg_graphql.services.auth import Authenticator, mint_key
+from seg_graphql.services.expiry import ListExpirySweeper
 from seg_graphql.store.api_keys import ApiKeyStore
 from seg_graphql.store.client import Store, connect, prepare
 from seg_graphql.web.graphql_endpoint import GraphQLEndpoint
@@ -45,8 +46,10 @@ def create_app(
         )
         if opened.embedded and owned:
             await _announce_embedded(opened, settings)
+        sweeper = ListExpirySweeper(opened.db, interval_seconds=settings.expiry_sweep_seconds)
         try:
-            yield
+            async with sweeper.running():
+                yield
         finally:
             if owned:
                 await opened.close()

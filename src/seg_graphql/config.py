@@ -21,4 +21,7 @@ class Settings(BaseSettings):
     graphiql: bool = True
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)
     auth_cache_seconds: float = Field(default=30.0, ge=0)
+    expiry_sweep_seconds: float = Field(
+        default=60.0, gt=0, description="How often expired list entries are swept"
+    )
     log_level: str = "info"

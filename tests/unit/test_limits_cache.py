@@ -12,7 +12,7 @@ from seg_graphql.graphql.schema import build_schema
 
 async def test_limit_checks_are_cached_per_document():
     schema = build_schema()
-    context = Context(db=None, principal=Principal("acme", Role.VIEWER), request_id="t")
+    context = Context(store=None, principal=Principal("acme", Role.VIEWER), request_id="t")
     query = "query Cached { viewer { tenant role } }"
     with mock.patch.object(limits, "_check_document", wraps=limits._check_document) as check:
         for _ in range(5):

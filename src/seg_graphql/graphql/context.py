@@ -1,4 +1,4 @@
-"""Per-request context: who is asking and the services bound to their tenant."""
+"""Per-request context: who is asking, the services bound to their tenant, and DataLoaders."""
 
 from __future__ import annotations
 
@@ -6,22 +6,80 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
-from seg_graphql.domain.models import Principal
+from seg_graphql.domain.models import Principal, Segment
+from seg_graphql.services.membership import MemberPageKey, MembershipService
 from seg_graphql.services.segments import SegmentService
+from seg_graphql.services.users import UserService
+from seg_graphql.store.client import Store
 
 
 @dataclass
 class Context:
-    db: Any
+    store: Store
     principal: Principal
     request_id: str
     extra: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def segments(self) -> SegmentService:
-        return SegmentService(self.db, self.principal)
+        return SegmentService(self.store.db, self.principal)
+
+    @cached_property
+    def users(self) -> UserService:
+        return UserService(self.store.db, self.principal)
+
+    @cached_property
+    def membership(self) -> MembershipService:
+        return MembershipService(self.store, self.principal)
+
+    # DataLoaders live here, one set per request, never at module level.
+
+    @cached_property
+    def segment_loader(self) -> DataLoader[int, Segment | None]:
+        async def load(ids: list[int]) -> list[Segment | None]:
+            found = await self.segments.get_many(ids)
+            return [found.get(i) for i in ids]
+
+        return DataLoader(load_fn=load)
+
+    @cached_property
+    def user_loader(self) -> DataLoader[str, dict[str, Any] | None]:
+        async def load(ids: list[str]) -> list[dict[str, Any] | None]:
+            found = await self.users.get_many(ids)
+            return [found.get(i) for i in ids]
+
+        return DataLoader(load_fn=load)
+
+    @cached_property
+    def member_page_loader(self) -> DataLoader[MemberPageKey, Any]:
+        async def load(keys: list[MemberPageKey]) -> list[Any]:
+            segments = await self.segments_by_id([k.segment_id for k in keys])
+            return await self.membership.member_pages(keys, segments)
+
+        return DataLoader(load_fn=load)
+
+    @cached_property
+    def member_count_loader(self) -> DataLoader[int, int]:
+        async def load(ids: list[int]) -> list[int]:
+            segments = await self.segments_by_id(ids)
+            return await self.membership.member_counts(segments, ids)
+
+        return DataLoader(load_fn=load)
+
+    async def segments_by_id(self, ids: list[int]) -> dict[int, Segment]:
+        loaded = await self.segment_loader.load_many(ids)
+        return {s.id: s for s in loaded if s is not None}
+
+    async def all_segments(self) -> dict[int, Segment]:
+        """Every segment of the tenant (at most 1,000), read once per request."""
+        if "all_segments" not in self.extra:
+            self.extra["all_segments"] = await self.segments.all_by_id()
+            for segment in self.extra["all_segments"].values():
+                self.segment_loader.prime(segment.id, segment)
+        return self.extra["all_segments"]
 
 
 Info = StrawberryInfo[Context, None]

@@ -33,7 +33,7 @@ def _failed(errors: list[UserError]) -> SegmentPayload | None:
 
 
 @strawberry.type
-class Mutation:
+class SegmentMutation:
     @strawberry.mutation(description="Creates a segment (ADMIN or EDITOR).")
     async def create_segment(self, info: Info, input: CreateSegmentInput) -> SegmentPayload | None:
         async def run() -> SegmentPayload | None:

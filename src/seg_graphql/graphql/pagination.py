@@ -1,4 +1,4 @@
-"""Relay pagination: opaque cursors over sequential ids, and the bounds of `first`."""
+"""Relay pagination: opaque cursors over a sort key, and the bounds of `first`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from seg_graphql.domain.errors import bad_input
 
 DEFAULT_FIRST = 50  # loyalty seed: "limit default 50"
 MAX_FIRST = 100  # loyalty seed: "max 100"
+_MAX_KEY = 256
 
 
 def check_first(first: int, path: str = "first") -> int:
@@ -17,18 +18,31 @@ def check_first(first: int, path: str = "first") -> int:
     return first
 
 
-def encode_cursor(kind: str, position: int) -> str:
-    return base64.urlsafe_b64encode(f"{kind}:{position}".encode()).decode().rstrip("=")
+def encode_key(kind: str, key: str) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{key}".encode()).decode().rstrip("=")
 
 
-def decode_cursor(kind: str, cursor: str | None, path: str = "after") -> int | None:
+def decode_key(kind: str, cursor: str | None, path: str = "after") -> str | None:
     if cursor is None:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        prefix, _, position = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-        if prefix == kind and position.isdigit() and len(position) < 19:
-            return int(position)
+        prefix, sep, key = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+        if prefix == kind and sep and 0 < len(key) <= _MAX_KEY:
+            return key
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
     raise bad_input(f"'{cursor[:40]}' is not a valid cursor for this list", (path,))
+
+
+def encode_cursor(kind: str, position: int) -> str:
+    return encode_key(kind, str(position))
+
+
+def decode_cursor(kind: str, cursor: str | None, path: str = "after") -> int | None:
+    key = decode_key(kind, cursor, path)
+    if key is None:
+        return None
+    if not key.isdigit() or len(key) > 18:
+        raise bad_input(f"'{cursor[:40]}' is not a valid cursor for this list", (path,))
+    return int(key)

@@ -21,7 +21,7 @@ def parse_id(raw: str, kind: str = "segment", path: str = "id") -> int:
 
 
 @strawberry.type
-class Query:
+class SegmentQuery:
     @strawberry.field(description="One segment of your tenant; NOT_FOUND otherwise.")
     async def segment(self, info: Info, id: strawberry.ID) -> Segment | None:
         segment = await info.context.segments.require(parse_id(id))

@@ -6,6 +6,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from seg_graphql.domain.errors import ErrorCode as DomainErrorCode
+from seg_graphql.domain.membership import MembershipState as DomainMembershipState
+from seg_graphql.domain.membership import UserStatus as DomainUserStatus
 from seg_graphql.domain.models import EditableBy as DomainEditableBy
 from seg_graphql.domain.models import LinkType as DomainLinkType
 from seg_graphql.domain.models import Operator as DomainOperator
@@ -34,5 +36,26 @@ Operator = strawberry.enum(
 )
 Role = strawberry.enum(DomainRole, name="Role")
 ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode")
+UserStatus = strawberry.enum(
+    DomainUserStatus,
+    name="UserStatus",
+    description="ADD forces membership, BLOCK forces non-membership (rules cannot add the user "
+    "back), RESET removes the override and lets lists and rules decide.",
+)
+MembershipState = strawberry.enum(
+    DomainMembershipState,
+    name="MembershipState",
+    description="Why a user is in a segment or not, by precedence BLOCK > ADD > list > rules.",
+)
 
-__all__ = ["JSON", "EditableBy", "ErrorCode", "LinkType", "Operator", "Role", "SegmentType"]
+__all__ = [
+    "JSON",
+    "EditableBy",
+    "ErrorCode",
+    "LinkType",
+    "MembershipState",
+    "Operator",
+    "Role",
+    "SegmentType",
+    "UserStatus",
+]

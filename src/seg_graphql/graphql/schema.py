@@ -13,10 +13,16 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 
 from seg_graphql.graphql.limits import QueryLimits, limits_rule
-from seg_graphql.graphql.mutations import Mutation
-from seg_graphql.graphql.queries import Query
+from seg_graphql.graphql.membership_mutations import MembershipMutation
+from seg_graphql.graphql.membership_queries import MembershipQuery
+from seg_graphql.graphql.mutations import SegmentMutation
+from seg_graphql.graphql.queries import SegmentQuery
+
+Query = merge_types("Query", (SegmentQuery, MembershipQuery))
+Mutation = merge_types("Mutation", (SegmentMutation, MembershipMutation))
 
 _CACHE_SIZE = 512
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from seg_graphql.domain import models
 from seg_graphql.domain.errors import Problem
 from seg_graphql.domain.fql import rules_to_fql_text
+from seg_graphql.graphql.context import Info
+from seg_graphql.graphql.pagination import DEFAULT_FIRST
 from seg_graphql.graphql.scalars import (
     JSON,
     EditableBy,
@@ -18,6 +21,10 @@ from seg_graphql.graphql.scalars import (
     Role,
     SegmentType,
 )
+
+if TYPE_CHECKING:
+    from seg_graphql.graphql.members import MemberConnection
+    from seg_graphql.graphql.membership_types import MembershipEventConnection
 
 
 @strawberry.type(description="One condition on a user profile: {field, operator, value}.")
@@ -88,6 +95,28 @@ class Segment:
             )
             for link in self.domain.links
         ]
+
+    @strawberry.field(description="Exact, live: overrides, lists, rules and expiry applied.")
+    async def user_count(self, info: Info) -> int:
+        return await info.context.member_count_loader.load(self.domain.id)
+
+    @strawberry.field(description="The users in this segment now, by userId.")
+    async def members(
+        self, info: Info, first: int = DEFAULT_FIRST, after: str | None = None
+    ) -> Annotated[MemberConnection, strawberry.lazy("seg_graphql.graphql.members")]:
+        from seg_graphql.graphql.members import member_connection
+
+        return await member_connection(info, self.domain, first, after)
+
+    @strawberry.field(description="Membership changes in this segment, newest first.")
+    async def history(
+        self, info: Info, first: int = DEFAULT_FIRST, after: str | None = None
+    ) -> Annotated[
+        MembershipEventConnection, strawberry.lazy("seg_graphql.graphql.membership_types")
+    ]:
+        from seg_graphql.graphql.membership_types import history_connection
+
+        return await history_connection(info, {"segmentId": self.domain.id}, first, after)
 
     @classmethod
     def from_domain(cls, segment: models.Segment) -> Segment:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from seg_graphql.domain.errors import ErrorCode, UserInputError, bad_input, not_found
@@ -13,6 +12,7 @@ from seg_graphql.domain.inputs import LinkCreate, SegmentCreate, SegmentUpdate, 
 from seg_graphql.domain.models import Link, Principal, Role, Rules, Segment, SegmentType
 from seg_graphql.domain.rules import validate_rules
 from seg_graphql.services.auth import require_edit, require_role
+from seg_graphql.services.clock import Clock, utc_now
 from seg_graphql.store.counters import Counters
 from seg_graphql.store.errors import DuplicateKey
 from seg_graphql.store.segments import SegmentFilter, SegmentStore, segment_changes
@@ -20,14 +20,6 @@ from seg_graphql.store.segments import SegmentFilter, SegmentStore, segment_chan
 MAX_SEGMENTS = 1_000  # loyalty seed: "Segments per organization 1,000"
 MAX_LINKS = 100
 _SLOT = "segments"
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    # MongoDB keeps milliseconds; truncating here makes a write's reply equal a later read.
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 @dataclass(frozen=True)
@@ -63,6 +55,9 @@ class SegmentService:
 
     async def count(self, where: SegmentFilter) -> int:
         return await self._segments.count(where)
+
+    async def all_by_id(self) -> dict[int, Segment]:
+        return {s.id: s for s in await self._segments.all()}
 
     # ------------------------------------------------------------ writes
 

@@ -1,8 +1,8 @@
 """What the connected server supports, probed once at start-up.
 
-FerretDB v1 (our real-wire test lane) has no TTL or partial indexes; MongoDB has both. The
-store never requires them: expiry is enforced at query time and swept periodically where a
-TTL index cannot be created.
+FerretDB v1 (our real-wire test lane) has no TTL or partial indexes and no $facet; MongoDB
+has all three. The store never requires them: expiry is enforced at query time and swept
+periodically, and batched reads fall back to one command per item where $facet is missing.
 """
 
 from __future__ import annotations
@@ -22,18 +22,19 @@ class Capabilities:
     version: str = ""
     ttl_indexes: bool = False
     partial_indexes: bool = False
+    facet: bool = False  # several sub-queries in one command: batched pages and counts
 
     def describe(self) -> str:
         return (
             f"server={self.server} {self.version} ttl_indexes={self.ttl_indexes} "
-            f"partial_indexes={self.partial_indexes}"
+            f"partial_indexes={self.partial_indexes} facet={self.facet}"
         )
 
 
 async def detect_capabilities(db: Any, *, embedded: bool) -> Capabilities:
     if embedded:
         # mongomock accepts a TTL index but never expires anything: treat it as absent.
-        return Capabilities(server="embedded", version="mongomock")
+        return Capabilities(server="embedded", version="mongomock", facet=True)
     info = await db.command("buildInfo")
     server = "ferretdb" if "ferretdbVersion" in info else "mongodb"
     probe = db[_PROBE]
@@ -47,6 +48,8 @@ async def detect_capabilities(db: Any, *, embedded: bool) -> Capabilities:
             {"partialFilterExpression": {"p": {"$exists": True}}},
             "partialFilterExpression",
         )
+        await probe.insert_one({"p": 1})
+        facet = await _stage_works(probe, {"$facet": {"n": [{"$count": "n"}]}})
     finally:
         await db.drop_collection(_PROBE)
     return Capabilities(
@@ -54,6 +57,7 @@ async def detect_capabilities(db: Any, *, embedded: bool) -> Capabilities:
         version=str(info.get("version", "")),
         ttl_indexes=ttl,
         partial_indexes=partial,
+        facet=facet,
     )
 
 
@@ -65,3 +69,13 @@ async def _index_sticks(collection: Any, name: str, options: dict[str, Any], key
         log.debug("index option %s unsupported: %s", key, exc)
         return False
     return key in info.get(name, {})
+
+
+async def _stage_works(collection: Any, stage: dict[str, Any]) -> bool:
+    try:
+        cursor = await collection.aggregate([stage])
+        await cursor.to_list(None)
+    except Exception as exc:
+        log.debug("aggregation stage %s unsupported: %s", next(iter(stage)), exc)
+        return False
+    return True

@@ -11,6 +11,7 @@ from pymongo import AsyncMongoClient
 from seg_graphql.store.capabilities import Capabilities, detect_capabilities
 from seg_graphql.store.embedded import EmbeddedClient
 from seg_graphql.store.indexes import ensure_indexes
+from seg_graphql.store.monitoring import CommandCounter
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,7 @@ class Store:
     client: Any
     db: Any
     embedded: bool
+    counter: CommandCounter = field(default_factory=CommandCounter)
     capabilities: Capabilities = field(default_factory=Capabilities)
 
     def collection(self, name: str) -> Any:
@@ -39,16 +41,18 @@ class Store:
 
 def connect(url: str | None, database: str, *, server_timeout_ms: int = 5_000) -> Store:
     """Creates the client without touching the network; `prepare` does the first round trip."""
+    counter = CommandCounter()
     if not url:
-        client = EmbeddedClient()
-        return Store(client=client, db=client[database], embedded=True)
+        client = EmbeddedClient(counter)
+        return Store(client=client, db=client[database], embedded=True, counter=counter)
     client = AsyncMongoClient(
         url,
         serverSelectionTimeoutMS=server_timeout_ms,
         tz_aware=False,
         uuidRepresentation="standard",
+        event_listeners=[counter],
     )
-    return Store(client=client, db=client[database], embedded=False)
+    return Store(client=client, db=client[database], embedded=False, counter=counter)
 
 
 async def prepare(store: Store) -> Store:

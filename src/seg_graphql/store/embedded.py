@@ -9,6 +9,7 @@ scans every document: fine for development and tests, never for benchmarks.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,10 +18,14 @@ from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, Up
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 from pymongo.results import BulkWriteResult
 
+from seg_graphql.store.monitoring import CommandCounter
+
 
 class EmbeddedCursor:
-    def __init__(self, cursor: Any) -> None:
+    def __init__(self, cursor: Any, counter: CommandCounter | None, name: str) -> None:
         self._cursor = cursor
+        self._counter = counter  # None when the command already ran (aggregate)
+        self._name = name
         self._limit = 0
 
     def sort(self, *args: Any, **kwargs: Any) -> EmbeddedCursor:
@@ -40,10 +45,14 @@ class EmbeddedCursor:
         return self
 
     async def to_list(self, length: int | None = None) -> list[dict[str, Any]]:
+        if self._counter:
+            self._counter.tick(self._name)
         items = await self._cursor.to_list(None)
         return items[:length] if length else items
 
     def __aiter__(self) -> Any:
+        if self._counter:
+            self._counter.tick(self._name)
         return self._cursor.__aiter__()
 
     async def close(self) -> None:
@@ -51,23 +60,34 @@ class EmbeddedCursor:
 
 
 class EmbeddedCollection:
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Any, counter: CommandCounter) -> None:
         self._inner = inner
+        self._counter = counter
         self.name = inner.name
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
+        method = getattr(self._inner, name)
+        if not inspect.iscoroutinefunction(method):
+            return method
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self._counter.tick(name)
+            return await method(*args, **kwargs)
+
+        return counted
 
     def find(self, *args: Any, **kwargs: Any) -> EmbeddedCursor:
-        return EmbeddedCursor(self._inner.find(*args, **kwargs))
+        return EmbeddedCursor(self._inner.find(*args, **kwargs), self._counter, "find")
 
     async def aggregate(self, pipeline: Sequence[dict[str, Any]], **kwargs: Any) -> EmbeddedCursor:
-        return EmbeddedCursor(self._inner.aggregate(list(pipeline), **kwargs))
+        self._counter.tick("aggregate")
+        return EmbeddedCursor(self._inner.aggregate(list(pipeline), **kwargs), None, "aggregate")
 
     async def bulk_write(
         self, requests: Sequence[Any], ordered: bool = True, **_kwargs: Any
     ) -> BulkWriteResult:
         """Applies the operations one by one, with PyMongo's counts and error shape."""
+        self._counter.tick("bulkWrite")
         counts = {"nInserted": 0, "nMatched": 0, "nModified": 0, "nRemoved": 0, "nUpserted": 0}
         upserted: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
@@ -130,8 +150,9 @@ class EmbeddedCollection:
 
 
 class EmbeddedDatabase:
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Any, counter: CommandCounter) -> None:
         self._inner = inner
+        self._counter = counter
         self.name = inner.name
         self._collections: dict[str, EmbeddedCollection] = {}
 
@@ -140,11 +161,12 @@ class EmbeddedDatabase:
 
     def get_collection(self, name: str) -> EmbeddedCollection:
         if name not in self._collections:
-            self._collections[name] = EmbeddedCollection(self._inner[name])
+            self._collections[name] = EmbeddedCollection(self._inner[name], self._counter)
         return self._collections[name]
 
     async def command(self, command: str | dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         name = command if isinstance(command, str) else next(iter(command))
+        self._counter.tick(name)
         if name == "ping":
             return {"ok": 1.0}
         return await self._inner.command(command, **kwargs)
@@ -158,11 +180,12 @@ class EmbeddedDatabase:
 
 
 class EmbeddedClient:
-    def __init__(self) -> None:
+    def __init__(self, counter: CommandCounter | None = None) -> None:
         self._inner = AsyncMongoMockClient(tz_aware=False)
+        self.counter = counter or CommandCounter()
 
     def __getitem__(self, name: str) -> EmbeddedDatabase:
-        return EmbeddedDatabase(self._inner[name])
+        return EmbeddedDatabase(self._inner[name], self.counter)
 
     def get_database(self, name: str) -> EmbeddedDatabase:
         return self[name]

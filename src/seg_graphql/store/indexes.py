@@ -1,10 +1,11 @@
-"""Index definitions; every index starts with `tenant` so every query is tenant-scoped."""
+"""Index definitions; every index starts with `tenant` so every query is tenant-scoped
+(except the two lookups that precede knowing it: an API key hash, and the expiry sweep)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from seg_graphql.store.capabilities import Capabilities
 
@@ -20,6 +21,29 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     "counters": [
         IndexModel([("tenant", ASCENDING), ("name", ASCENDING)], unique=True, name="tenant_name"),
+    ],
+    "users": [
+        IndexModel([("tenant", ASCENDING), ("userId", ASCENDING)], unique=True, name="tenant_user"),
+        IndexModel([("tenant", ASCENDING), ("emailLower", ASCENDING)], name="tenant_email"),
+        IndexModel([("tenant", ASCENDING), ("emailHash", ASCENDING)], name="tenant_email_hash"),
+        IndexModel([("tenant", ASCENDING), ("userAgentId", ASCENDING)], name="tenant_agent"),
+        IndexModel(
+            [("tenant", ASCENDING), ("compartmentId", ASCENDING), ("userAccountId", ASCENDING)],
+            name="tenant_account",
+        ),
+        # segments a user has explicit state in: list members and overrides without a scan
+        IndexModel([("tenant", ASCENDING), ("segs", ASCENDING)], name="tenant_segs"),
+        IndexModel([("nextExpiry", ASCENDING)], name="next_expiry"),
+    ],
+    "membership_events": [
+        IndexModel(
+            [("tenant", ASCENDING), ("segmentId", ASCENDING), ("_id", DESCENDING)],
+            name="tenant_segment_newest",
+        ),
+        IndexModel(
+            [("tenant", ASCENDING), ("userId", ASCENDING), ("_id", DESCENDING)],
+            name="tenant_user_newest",
+        ),
     ],
     "api_keys": [
         # The one lookup that precedes knowing the tenant: the key hash itself.

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pymongo import UpdateOne
+
 Filter = Mapping[str, Any]
 
 
@@ -47,6 +49,22 @@ class TenantCollection:
     ) -> Any:
         return await self._collection.find_one_and_update(
             self.scope(query), _pin(update, self.tenant), **kwargs
+        )
+
+    async def update_many(self, query: Filter, update: Mapping[str, Any]) -> Any:
+        return await self._collection.update_many(self.scope(query), _pin(update, self.tenant))
+
+    async def bulk_update(self, updates: Sequence[tuple[Filter, Mapping[str, Any], bool]]) -> Any:
+        """(filter, update, upsert) triples in one ordered bulk write, each scoped and pinned."""
+        requests = [
+            UpdateOne(self.scope(query), _pin(update, self.tenant), upsert=upsert)
+            for query, update, upsert in updates
+        ]
+        return await self._collection.bulk_write(requests, ordered=True)
+
+    async def insert_many(self, documents: Sequence[Mapping[str, Any]]) -> Any:
+        return await self._collection.insert_many(
+            [{**document, "tenant": self.tenant} for document in documents]
         )
 
     async def delete_one(self, query: Filter) -> Any:

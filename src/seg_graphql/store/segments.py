@@ -87,6 +87,10 @@ class SegmentStore:
         cursor = self._segments.find(query, _PROJECTION).sort("id", ASCENDING).limit(limit)
         return [from_document(doc) for doc in await cursor.to_list(limit)]
 
+    async def all(self) -> list[Segment]:
+        docs = await self._segments.find({}, _PROJECTION).sort("id", ASCENDING).to_list(None)
+        return [from_document(doc) for doc in docs]
+
     async def count(self, where: SegmentFilter) -> int:
         return await self._segments.count_documents(where.to_query())
 

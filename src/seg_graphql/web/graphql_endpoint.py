@@ -69,7 +69,7 @@ class GraphQLEndpoint:
             principal = await runtime.authenticator.authenticate(
                 request.headers.get("authorization")
             )
-            context = Context(db=runtime.store.db, principal=principal, request_id=request_id)
+            context = Context(store=runtime.store, principal=principal, request_id=request_id)
             result = await self.schema.execute(
                 body["query"],
                 variable_values=body.get("variables"),

@@ -1,0 +1,90 @@
+"""Boundary validation of membership changes: status changes (Village) and list entries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from seg_graphql.domain.membership import UserStatus
+
+MAX_BATCH = 500
+MAX_DATA_BAG_BYTES = 16 * 1024
+FUTURE_SKEW = timedelta(minutes=5)  # clocks differ; a timestamp further ahead is a mistake
+MAX_EXPIRATION_MINUTES = 10 * 366 * 24 * 60  # ten years
+
+UserRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)]
+SegmentRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+
+
+class StatusMetadata(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    reference_id: Annotated[str, StringConstraints(max_length=128)] | None = Field(
+        default=None, alias="referenceId"
+    )
+    status_change_timestamp: int | None = Field(default=None, alias="statusChangeTimestamp", gt=0)
+    description: Annotated[str, StringConstraints(max_length=1_000)] | None = None
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    user: UserRef
+    segment_id: SegmentRef = Field(alias="segmentId")
+    user_status: UserStatus = Field(alias="userStatus")
+    metadata: StatusMetadata = Field(default_factory=StatusMetadata)
+
+    def timestamp(self, now: datetime) -> int:
+        """Unix seconds of the change; the time received when the client gave none."""
+        given = self.metadata.status_change_timestamp
+        return given if given is not None else int(now.timestamp())
+
+
+class ListEntry(BaseModel):
+    """A user put on a segment's list, with the mediarithmics import's expiry and data."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    user: UserRef
+    expiration_duration: int = Field(
+        default=0, alias="expirationDuration", ge=0, le=MAX_EXPIRATION_MINUTES
+    )
+    expiration_ts: int = Field(default=0, alias="expirationTs", ge=0)
+    weight: float = Field(default=1.0, ge=0.0, le=1.0)
+    data_bag: Any = Field(default=None, alias="dataBag")
+
+    @field_validator("data_bag")
+    @classmethod
+    def _bounded(cls, value: Any) -> Any:
+        if value is not None and len(orjson.dumps(value)) > MAX_DATA_BAG_BYTES:
+            raise ValueError(f"dataBag is limited to {MAX_DATA_BAG_BYTES} bytes of JSON")
+        return value
+
+    def expires_at(self, now: datetime) -> datetime | None:
+        """expirationTs wins when given; else expirationDuration minutes; 0 means never."""
+        if self.expiration_ts:
+            return datetime.fromtimestamp(self.expiration_ts, UTC)
+        if self.expiration_duration:
+            return now + timedelta(minutes=self.expiration_duration)
+        return None
+
+
+def check_timestamp(change: StatusChange, now: datetime) -> str | None:
+    """A problem with the change's timestamp, if any."""
+    given = change.metadata.status_change_timestamp
+    if given is not None and given > (now + FUTURE_SKEW).timestamp():
+        return (
+            f"statusChangeTimestamp {given} is in the future "
+            f"(more than {int(FUTURE_SKEW.total_seconds())} seconds ahead)"
+        )
+    return None
+
+
+def check_expiry(entry: ListEntry, now: datetime) -> str | None:
+    if entry.expiration_ts and entry.expiration_ts <= now.timestamp():
+        return f"expirationTs {entry.expiration_ts} is in the past"
+    if entry.expiration_ts and entry.expiration_ts > (
+        now.timestamp() + MAX_EXPIRATION_MINUTES * 60
+    ):
+        return "expirationTs is more than ten years ahead"
+    return None

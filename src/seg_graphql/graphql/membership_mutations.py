@@ -1,0 +1,162 @@
+"""Mutations on users and memberships; per-item userErrors carry the item's index."""
+
+from __future__ import annotations
+
+import strawberry
+
+from seg_graphql.graphql.context import Info
+from seg_graphql.graphql.errors import payload_or_errors
+from seg_graphql.graphql.inputs import to_data
+from seg_graphql.graphql.membership_inputs import SegmentUserInput, SetUserStatusInput, UserInput
+from seg_graphql.graphql.membership_types import Membership, User
+from seg_graphql.graphql.queries import parse_id
+from seg_graphql.graphql.types import Segment, UserError
+from seg_graphql.services.membership import BatchResult
+
+
+@strawberry.type
+class UpsertUsersPayload:
+    users: list[User | None] = strawberry.field(
+        default_factory=list, description="In input order; null where the item failed."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SetUserStatusResult:
+    applied: bool = strawberry.field(
+        description="False when a newer (or the same) change was already applied."
+    )
+    membership: Membership
+    user: User
+
+
+@strawberry.type
+class SetUserStatusPayload:
+    applied: bool = False
+    membership: Membership | None = None
+    user: User | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SetUserStatusesPayload:
+    results: list[SetUserStatusResult | None] = strawberry.field(
+        default_factory=list, description="In input order; null where the item failed."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SegmentUsersPayload:
+    segment: Segment | None = None
+    memberships: list[Membership | None] = strawberry.field(
+        default_factory=list, description="In input order; null where the item failed."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def _results(info: Info, batch: BatchResult) -> list[SetUserStatusResult | None]:
+    # segment criteria may reference other segments: evaluate with the whole tenant's set
+    segments = await info.context.all_segments() if batch.results else {}
+    service = info.context.membership
+    out: list[SetUserStatusResult | None] = []
+    for result in batch.results:
+        if result is None:
+            out.append(None)
+            continue
+        (membership,) = service.memberships_of(
+            result.user, segments or {result.segment.id: result.segment}, only=[result.segment.id]
+        )
+        out.append(
+            SetUserStatusResult(
+                applied=result.applied,
+                membership=Membership.from_domain(membership, service.now()),
+                user=User.from_document(result.user),
+            )
+        )
+    return out
+
+
+def _errors(batch: BatchResult) -> list[UserError]:
+    return [UserError.from_problem(p) for p in batch.problems]
+
+
+@strawberry.type
+class MembershipMutation:
+    @strawberry.mutation(
+        description="Creates or updates user profiles (at most 500 per call). "
+        "Good items are saved even when others fail."
+    )
+    async def upsert_users(self, info: Info, users: list[UserInput]) -> UpsertUsersPayload | None:
+        async def run() -> UpsertUsersPayload:
+            result = await info.context.users.upsert([to_data(u) for u in users])
+            return UpsertUsersPayload(
+                users=[User.from_document(d) if d else None for d in result.users],
+                user_errors=[UserError.from_problem(p) for p in result.problems],
+            )
+
+        return await payload_or_errors(run, lambda e: UpsertUsersPayload(user_errors=e))
+
+    @strawberry.mutation(description="ADD, BLOCK or RESET one user's membership (Village).")
+    async def set_user_status(
+        self, info: Info, input: SetUserStatusInput
+    ) -> SetUserStatusPayload | None:
+        async def run() -> SetUserStatusPayload:
+            batch = await info.context.membership.set_statuses([to_data(input)], "input")
+            if batch.problems:
+                return SetUserStatusPayload(user_errors=_errors(batch))
+            (result,) = await _results(info, batch)
+            return SetUserStatusPayload(
+                applied=result.applied, membership=result.membership, user=result.user
+            )
+
+        return await payload_or_errors(run, lambda e: SetUserStatusPayload(user_errors=e))
+
+    @strawberry.mutation(description="Many status changes (at most 500), applied independently.")
+    async def set_user_statuses(
+        self, info: Info, inputs: list[SetUserStatusInput]
+    ) -> SetUserStatusesPayload | None:
+        async def run() -> SetUserStatusesPayload:
+            batch = await info.context.membership.set_statuses(
+                [to_data(i) for i in inputs], "inputs"
+            )
+            return SetUserStatusesPayload(
+                results=await _results(info, batch), user_errors=_errors(batch)
+            )
+
+        return await payload_or_errors(run, lambda e: SetUserStatusesPayload(user_errors=e))
+
+    @strawberry.mutation(description="Puts users on a segment's list (at most 500 per call).")
+    async def add_segment_users(
+        self, info: Info, segment_id: strawberry.ID, users: list[SegmentUserInput]
+    ) -> SegmentUsersPayload | None:
+        async def run() -> SegmentUsersPayload:
+            batch = await info.context.membership.add_to_list(
+                parse_id(segment_id, path="segmentId"), [to_data(u) for u in users]
+            )
+            return await _list_payload(info, batch)
+
+        return await payload_or_errors(run, lambda e: SegmentUsersPayload(user_errors=e))
+
+    @strawberry.mutation(description="Takes users off a segment's list (overrides stay).")
+    async def remove_segment_users(
+        self, info: Info, segment_id: strawberry.ID, users: list[str]
+    ) -> SegmentUsersPayload | None:
+        async def run() -> SegmentUsersPayload:
+            batch = await info.context.membership.remove_from_list(
+                parse_id(segment_id, path="segmentId"), users
+            )
+            return await _list_payload(info, batch)
+
+        return await payload_or_errors(run, lambda e: SegmentUsersPayload(user_errors=e))
+
+
+async def _list_payload(info: Info, batch: BatchResult) -> SegmentUsersPayload:
+    results = await _results(info, batch)
+    segment = batch.segment
+    return SegmentUsersPayload(
+        segment=Segment.from_domain(segment) if segment else None,
+        memberships=[r.membership if r else None for r in results],
+        user_errors=_errors(batch),
+    )

@@ -1,0 +1,287 @@
+"""GraphQL types for users, memberships and their history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import strawberry
+
+from seg_graphql.domain.membership import Entry
+from seg_graphql.domain.membership import MembershipState as DomainState
+from seg_graphql.graphql.context import Info
+from seg_graphql.graphql.pagination import DEFAULT_FIRST, check_first, decode_key, encode_key
+from seg_graphql.graphql.scalars import JSON, MembershipState, UserStatus
+from seg_graphql.graphql.types import PageInfo, Segment
+from seg_graphql.services.membership import Membership as DomainMembership
+
+
+@strawberry.type(
+    description="A user's membership of one segment: whether, why, and the "
+    "explicit state (override, list entry) behind it."
+)
+class Membership:
+    segment: Segment
+    is_member: bool
+    state: MembershipState
+    source: str | None = strawberry.field(
+        description="OVERRIDE (ADD/BLOCK), LIST, RULES, or null when not a member for any reason."
+    )
+    override: UserStatus | None
+    listed: bool = strawberry.field(description="On the segment's list and not expired.")
+    expires_at: datetime | None = strawberry.field(description="When the list entry expires.")
+    weight: float
+    data_bag: JSON | None
+    reference_id: str | None
+    description: str | None
+    status_change_timestamp: int | None = strawberry.field(
+        description="Unix seconds of the status change in force."
+    )
+    updated_at: datetime | None
+
+    @classmethod
+    def build(
+        cls, segment: Any, state: DomainState, entry: Entry | None, now: datetime
+    ) -> Membership:
+        entry = entry or Entry()
+        return cls(
+            segment=Segment.from_domain(segment),
+            is_member=state in (DomainState.ADDED, DomainState.LISTED, DomainState.MATCHED),
+            state=state,
+            source=_SOURCES.get(state),
+            override=entry.override,
+            listed=entry.listed_live(now),
+            expires_at=entry.expires_at if entry.listed else None,
+            weight=entry.weight if entry.listed_live(now) else 1.0,
+            data_bag=entry.data_bag if entry.listed else None,
+            reference_id=entry.reference_id,
+            description=entry.description,
+            status_change_timestamp=int(entry.status_at.timestamp()) if entry.status_at else None,
+            updated_at=entry.updated_at,
+        )
+
+    @classmethod
+    def from_domain(cls, membership: DomainMembership, now: datetime) -> Membership:
+        return cls.build(membership.segment, membership.state, membership.entry, now)
+
+
+_SOURCES = {
+    DomainState.ADDED: "OVERRIDE",
+    DomainState.BLOCKED: "OVERRIDE",
+    DomainState.LISTED: "LIST",
+    DomainState.MATCHED: "RULES",
+}
+
+
+@strawberry.type(description="A user's membership state as a history event records it.")
+class MembershipSnapshot:
+    override: UserStatus | None
+    listed: bool
+
+
+@strawberry.type(description="One change of a user's membership of a segment.")
+class MembershipEvent:
+    id: strawberry.ID
+    segment_id: strawberry.ID
+    user_id: str
+    at: datetime
+    action: str = strawberry.field(
+        description="OVERRIDE_SET, OVERRIDE_RESET, LISTED, UNLISTED, EXPIRED or IMPORTED."
+    )
+    before: MembershipSnapshot
+    after: MembershipSnapshot
+    source: str = strawberry.field(description="API, IMPORT or EXPIRY.")
+    actor_key_id: str | None
+    actor_user_id: str | None
+    reference_id: str | None
+    description: str | None
+    status_change_timestamp: int | None
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> MembershipEvent:
+        status_at = doc.get("statusAt")
+        return cls(
+            id=strawberry.ID(str(doc["_id"])),
+            segment_id=strawberry.ID(str(doc["segmentId"])),
+            user_id=doc["userId"],
+            at=doc["at"].replace(tzinfo=UTC),
+            action=doc["action"],
+            before=_snapshot(doc.get("before")),
+            after=_snapshot(doc.get("after")),
+            source=doc["source"],
+            actor_key_id=doc.get("actorKeyId"),
+            actor_user_id=doc.get("actorUserId"),
+            reference_id=doc.get("referenceId"),
+            description=doc.get("description"),
+            status_change_timestamp=int(status_at.replace(tzinfo=UTC).timestamp())
+            if status_at
+            else None,
+        )
+
+
+def _snapshot(doc: dict[str, Any] | None) -> MembershipSnapshot:
+    doc = doc or {}
+    override = doc.get("override")
+    return MembershipSnapshot(
+        override=UserStatus(override) if override else None, listed=bool(doc.get("listed"))
+    )
+
+
+@strawberry.type
+class MembershipEventEdge:
+    cursor: str
+    node: MembershipEvent
+
+
+@strawberry.type
+class MembershipEventConnection:
+    edges: list[MembershipEventEdge]
+    page_info: PageInfo
+    count_total: strawberry.Private[Any]
+
+    @strawberry.field
+    async def total_count(self) -> int:
+        return await self.count_total()
+
+
+async def history_connection(
+    info: Info, where: dict[str, Any], first: int, after: str | None
+) -> MembershipEventConnection:
+    check_first(first)
+    before = decode_key("event", after)
+    if before is not None and not _is_object_id(before):
+        from seg_graphql.domain.errors import bad_input
+
+        raise bad_input("not a valid cursor for this list", ("after",))
+    events = info.context.membership.events
+    docs = await events.page(where, before=before, limit=first + 1)
+    edges = [
+        MembershipEventEdge(
+            cursor=encode_key("event", str(d["_id"])), node=MembershipEvent.from_document(d)
+        )
+        for d in docs[:first]
+    ]
+    return MembershipEventConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(docs) > first,
+            has_previous_page=before is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        count_total=lambda: events.count(where),
+    )
+
+
+def _is_object_id(value: str) -> bool:
+    return len(value) == 24 and all(c in "0123456789abcdef" for c in value)
+
+
+@strawberry.type(description="A user profile: the audience segments are made of.")
+class User:
+    id: strawberry.ID = strawberry.field(description="The userId.")
+    email: str | None
+    email_hash: str | None
+    user_agent_id: str | None
+    user_account_id: str | None
+    compartment_id: str | None
+    tier: str | None
+    points: float | None
+    xp: float | None
+    coins: float | None
+    badges: list[str]
+    custom_fields: JSON
+    created_at: datetime | None
+    updated_at: datetime | None
+    doc: strawberry.Private[dict[str, Any]]
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> User:
+        return cls(
+            id=strawberry.ID(doc["userId"]),
+            email=doc.get("email"),
+            email_hash=doc.get("emailHash"),
+            user_agent_id=doc.get("userAgentId"),
+            user_account_id=doc.get("userAccountId"),
+            compartment_id=doc.get("compartmentId"),
+            tier=doc.get("tier"),
+            points=doc.get("points"),
+            xp=doc.get("xp"),
+            coins=doc.get("coins"),
+            badges=list(doc.get("badges") or []),
+            custom_fields=doc.get("customFields") or {},
+            created_at=_aware(doc.get("createdAt")),
+            updated_at=_aware(doc.get("updatedAt")),
+            doc=doc,
+        )
+
+    @strawberry.field(description="The segments this user is in now.")
+    async def segments(self, info: Info) -> list[Segment]:
+        memberships = await _memberships(info, self.doc)
+        return [Segment.from_domain(m.segment) for m in memberships if m.is_member]
+
+    @strawberry.field(
+        description="Every segment this user is in, or has an override or list "
+        "entry in, with state and reason."
+    )
+    async def memberships(self, info: Info) -> list[Membership]:
+        now = info.context.membership.now()
+        return [
+            Membership.from_domain(m, now)
+            for m in await _memberships(info, self.doc)
+            if m.is_member or m.entry is not None
+        ]
+
+    @strawberry.field(description="Membership changes of this user, newest first.")
+    async def history(
+        self, info: Info, first: int = DEFAULT_FIRST, after: str | None = None
+    ) -> MembershipEventConnection:
+        return await history_connection(info, {"userId": self.doc["userId"]}, first, after)
+
+
+async def _memberships(info: Info, doc: dict[str, Any]) -> list[DomainMembership]:
+    segments = await info.context.all_segments()
+    return info.context.membership.memberships_of(doc, segments)
+
+
+@strawberry.type
+class UserEdge:
+    cursor: str
+    node: User
+
+
+@strawberry.type
+class UserConnection:
+    edges: list[UserEdge]
+    page_info: PageInfo
+    count_total: strawberry.Private[Any]
+
+    @strawberry.field
+    async def total_count(self) -> int:
+        return await self.count_total()
+
+    @strawberry.field
+    def nodes(self) -> list[User]:
+        return [edge.node for edge in self.edges]
+
+
+def user_connection(
+    docs: list[dict[str, Any]], *, has_next: bool, has_previous: bool, count_total: Any
+) -> UserConnection:
+    edges = [
+        UserEdge(cursor=encode_key("user", d["userId"]), node=User.from_document(d)) for d in docs
+    ]
+    return UserConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=has_next,
+            has_previous_page=has_previous,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        count_total=count_total,
+    )
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment

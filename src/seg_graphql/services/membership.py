@@ -1,0 +1,520 @@
+"""Membership use cases: status overrides, list entries, members, checks and history."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from seg_graphql.domain.changes import (
+    MAX_BATCH,
+    ListEntry,
+    StatusChange,
+    check_expiry,
+    check_timestamp,
+)
+from seg_graphql.domain.errors import ErrorCode, Problem, UserInputError
+from seg_graphql.domain.inputs import parse_model
+from seg_graphql.domain.membership import (
+    EMPTY_SNAPSHOT,
+    Entry,
+    MembershipState,
+    UserStatus,
+    entry_of,
+    entry_path,
+    member_filter,
+    state_of,
+    status_version,
+)
+from seg_graphql.domain.models import Principal, Segment
+from seg_graphql.services.auth import can_edit
+from seg_graphql.services.clock import Clock, utc_now
+from seg_graphql.store.client import Store
+from seg_graphql.store.events import EventStore
+from seg_graphql.store.segments import SegmentStore
+from seg_graphql.store.users import UserStore
+
+MAX_LISTED = 100_000  # loyalty seed: "Users per static segment 100,000"
+MAX_CHECK_SEGMENTS = 100
+
+
+@dataclass
+class StatusResult:
+    segment: Segment
+    user: dict[str, Any]
+    applied: bool
+    entry: Entry | None
+
+
+@dataclass
+class BatchResult:
+    results: list[StatusResult | None]
+    problems: list[Problem] = field(default_factory=list)
+    segment: Segment | None = None  # the one segment of a list change
+
+
+@dataclass(frozen=True)
+class Membership:
+    segment: Segment
+    state: MembershipState
+    entry: Entry | None
+
+    @property
+    def is_member(self) -> bool:
+        return self.state in (
+            MembershipState.ADDED,
+            MembershipState.LISTED,
+            MembershipState.MATCHED,
+        )
+
+
+@dataclass(frozen=True)
+class MemberPageKey:
+    segment_id: int
+    first: int
+    after: str | None
+
+
+class MembershipService:
+    def __init__(self, store: Store, principal: Principal, clock: Clock = utc_now) -> None:
+        self.principal = principal
+        self._store = store
+        tenant = principal.tenant
+        self.users = UserStore(store.db, tenant)
+        self.segments = SegmentStore(store.db, tenant)
+        self.events = EventStore(store.db, tenant)
+        self._now = clock
+
+    def now(self) -> datetime:
+        return self._now()
+
+    # ------------------------------------------------------------ status overrides
+
+    async def set_statuses(self, items: Sequence[Mapping[str, Any]], root: str) -> BatchResult:
+        """Applies each valid change; invalid ones are reported by index and change nothing."""
+        if len(items) > MAX_BATCH:
+            raise UserInputError.single(
+                ErrorCode.LIMIT_EXCEEDED,
+                f"at most {MAX_BATCH} status changes per call (limit), got {len(items)}",
+                (root,),
+            )
+        now = self._now()
+        problems: list[Problem] = []
+        changes: dict[int, StatusChange] = {}
+        for index, item in enumerate(items):
+            path = (root, index) if root == "inputs" else (root,)
+            try:
+                change = parse_model(StatusChange, item, path)
+            except UserInputError as exc:
+                problems.extend(exc.problems)
+                continue
+            problem = check_timestamp(change, now)
+            if problem:
+                problems.append(
+                    Problem(
+                        ErrorCode.BAD_USER_INPUT,
+                        problem,
+                        (*path, "metadata", "statusChangeTimestamp"),
+                    )
+                )
+                continue
+            changes[index] = change
+        segments = await self.segments.get_many(
+            int(c.segment_id) for c in changes.values() if c.segment_id.isdigit()
+        )
+        users = await self.users.resolve_many([c.user for c in changes.values()])
+        results: list[StatusResult | None] = [None] * len(items)
+        events: list[dict[str, Any]] = []
+        for index, change in changes.items():
+            path = (root, index) if root == "inputs" else (root,)
+            segment = segments.get(int(change.segment_id)) if change.segment_id.isdigit() else None
+            user = users.get(change.user)
+            problem = self._target_problem(segment, user, change.segment_id, change.user, path)
+            if problem:
+                problems.append(problem)
+                continue
+            result, event = await self._apply_status(segment, user, change, now)
+            results[index] = result
+            if event:
+                events.append(event)
+        await self.events.record(events)
+        return BatchResult(results=results, problems=problems)
+
+    def _target_problem(
+        self,
+        segment: Segment | None,
+        user: dict[str, Any] | None,
+        segment_ref: str,
+        user_ref: str,
+        path: tuple,
+    ) -> Problem | None:
+        if segment is None:
+            return Problem(
+                ErrorCode.NOT_FOUND, f"segment {segment_ref[:20]} not found", (*path, "segmentId")
+            )
+        if not can_edit(self.principal, segment):
+            return Problem(
+                ErrorCode.FORBIDDEN,
+                f"this key may not change memberships of segment {segment.id}",
+                (*path, "segmentId"),
+            )
+        if user is None:
+            return Problem(ErrorCode.NOT_FOUND, f"user {user_ref[:80]} not found", (*path, "user"))
+        return None
+
+    async def _apply_status(
+        self, segment: Segment, user: dict[str, Any], change: StatusChange, now: datetime
+    ) -> tuple[StatusResult, dict[str, Any] | None]:
+        path = entry_path(segment.id)
+        timestamp = change.timestamp(now)
+        meta = change.metadata
+        version = status_version(change.user_status, timestamp, meta.reference_id, meta.description)
+        override = None if change.user_status is UserStatus.RESET else change.user_status.value
+        status_at = datetime.fromtimestamp(timestamp, UTC).replace(tzinfo=None)
+        before = await self.users.update_entry(
+            user["userId"],
+            segment.id,
+            {"$or": [{f"{path}.version": {"$lt": version}}, {f"{path}.version": None}]},
+            {
+                "$set": {
+                    f"{path}.override": override,
+                    f"{path}.version": version,
+                    f"{path}.referenceId": meta.reference_id,
+                    f"{path}.description": meta.description,
+                    f"{path}.statusAt": status_at,
+                    f"{path}.updatedAt": _naive(now),
+                },
+                "$addToSet": {"segs": segment.id},
+            },
+        )
+        if before is None:  # a newer (or the same) change is already applied
+            current = await self.users.get_many([user["userId"]])
+            doc = current.get(user["userId"], user)
+            return StatusResult(segment, doc, False, entry_of(doc, segment.id)), None
+        old = entry_of(before, segment.id)
+        after_doc = _with_entry(
+            before,
+            segment.id,
+            {
+                "override": override,
+                "version": version,
+                "referenceId": meta.reference_id,
+                "description": meta.description,
+                "statusAt": status_at,
+                "updatedAt": _naive(now),
+            },
+        )
+        new = entry_of(after_doc, segment.id)
+        event = self._event(
+            segment.id,
+            user["userId"],
+            now,
+            "OVERRIDE_RESET" if override is None else "OVERRIDE_SET",
+            old,
+            new,
+            "API",
+            reference_id=meta.reference_id,
+            description=meta.description,
+            status_at=status_at,
+        )
+        return StatusResult(segment, after_doc, True, new), event
+
+    # ------------------------------------------------------------ list entries
+
+    async def add_to_list(self, segment_id: int, items: Sequence[Mapping[str, Any]]) -> BatchResult:
+        segment = await self._editable(segment_id)
+        if len(items) > MAX_BATCH:
+            raise UserInputError.single(
+                ErrorCode.LIMIT_EXCEEDED,
+                f"at most {MAX_BATCH} users per call (limit), got {len(items)}",
+                ("users",),
+            )
+        now = self._now()
+        problems: list[Problem] = []
+        entries: dict[int, ListEntry] = {}
+        for index, item in enumerate(items):
+            try:
+                entry = parse_model(ListEntry, item, ("users", index))
+            except UserInputError as exc:
+                problems.extend(exc.problems)
+                continue
+            problem = check_expiry(entry, now)
+            if problem:
+                problems.append(
+                    Problem(ErrorCode.BAD_USER_INPUT, problem, ("users", index, "expirationTs"))
+                )
+                continue
+            entries[index] = entry
+        users = await self.users.resolve_many([e.user for e in entries.values()])
+        targets: dict[int, tuple[dict[str, Any], ListEntry]] = {}
+        for index, entry in entries.items():
+            user = users.get(entry.user)
+            if user is None:
+                problems.append(
+                    Problem(
+                        ErrorCode.NOT_FOUND,
+                        f"user {entry.user[:80]} not found",
+                        ("users", index, "user"),
+                    )
+                )
+            else:
+                targets[index] = (user, entry)
+        newcomers = {
+            u["userId"]
+            for u, _ in targets.values()
+            if not (entry_of(u, segment.id) or Entry()).listed
+        }
+        if newcomers:
+            listed = await self.users.count(
+                {"segs": segment.id, f"{entry_path(segment.id)}.listed": True}
+            )
+            if listed + len(newcomers) > MAX_LISTED:
+                raise UserInputError.single(
+                    ErrorCode.LIMIT_EXCEEDED,
+                    f"a segment lists at most {MAX_LISTED} users (limit); it lists {listed} and "
+                    f"this call adds {len(newcomers)}",
+                    ("users",),
+                )
+        return await self._write_list(
+            segment, targets, listed=True, now=now, problems=problems, size=len(items)
+        )
+
+    async def remove_from_list(self, segment_id: int, users: Sequence[str]) -> BatchResult:
+        segment = await self._editable(segment_id)
+        if len(users) > MAX_BATCH:
+            raise UserInputError.single(
+                ErrorCode.LIMIT_EXCEEDED,
+                f"at most {MAX_BATCH} users per call (limit), got {len(users)}",
+                ("users",),
+            )
+        found = await self.users.resolve_many(list(users))
+        problems: list[Problem] = []
+        targets: dict[int, tuple[dict[str, Any], ListEntry | None]] = {}
+        for index, ref in enumerate(users):
+            user = found.get(ref)
+            if user is None:
+                problems.append(
+                    Problem(ErrorCode.NOT_FOUND, f"user {ref[:80]} not found", ("users", index))
+                )
+            else:
+                targets[index] = (user, None)
+        return await self._write_list(
+            segment, targets, listed=False, now=self._now(), problems=problems, size=len(users)
+        )
+
+    async def _write_list(
+        self,
+        segment: Segment,
+        targets: Mapping[int, tuple[dict, Any]],
+        *,
+        listed: bool,
+        now: datetime,
+        problems: list[Problem],
+        size: int,
+    ) -> BatchResult:
+        path = entry_path(segment.id)
+        updates = []
+        events = []
+        results: list[StatusResult | None] = [None] * size
+        for index, (user, entry) in targets.items():
+            fields: dict[str, Any] = {"listed": listed, "updatedAt": _naive(now)}
+            if listed:
+                expires = entry.expires_at(now)
+                fields.update(
+                    expiresAt=_naive(expires) if expires else None,
+                    weight=entry.weight,
+                    dataBag=entry.data_bag,
+                )
+            update: dict[str, Any] = {
+                "$set": {f"{path}.{k}": v for k, v in fields.items()},
+                "$addToSet": {"segs": segment.id},
+            }
+            if listed and fields["expiresAt"] is not None:
+                update["$min"] = {"nextExpiry": fields["expiresAt"]}
+            updates.append(({"userId": user["userId"]}, update, False))
+            after_doc = _with_entry(user, segment.id, fields)
+            old, new = entry_of(user, segment.id), entry_of(after_doc, segment.id)
+            results[index] = StatusResult(segment, after_doc, True, new)
+            events.append(
+                self._event(
+                    segment.id,
+                    user["userId"],
+                    now,
+                    "LISTED" if listed else "UNLISTED",
+                    old,
+                    new,
+                    "API",
+                )
+            )
+        if updates:
+            await self.users.bulk_update(updates)
+            await self.events.record(events)
+        return BatchResult(results=results, problems=problems, segment=segment)
+
+    async def _editable(self, segment_id: int) -> Segment:
+        segment = await self.segments.get(segment_id)
+        if segment is None:
+            raise UserInputError.single(
+                ErrorCode.NOT_FOUND, f"segment {segment_id} not found", ("segmentId",)
+            )
+        if not can_edit(self.principal, segment):
+            raise UserInputError.single(
+                ErrorCode.FORBIDDEN,
+                f"this key may not change memberships of segment {segment.id}",
+                ("segmentId",),
+            )
+        return segment
+
+    # ------------------------------------------------------------ reads
+
+    async def closure(self, segments: Mapping[int, Segment]) -> dict[int, Segment]:
+        """The given segments plus every segment their criteria reference, transitively:
+        one query per level of reference."""
+        known = dict(segments)
+        missing = {
+            ref for s in known.values() for ref in s.rules.referenced_segments()
+        } - known.keys()
+        while missing:
+            found = await self.segments.get_many(missing)
+            known.update(found)
+            missing = {
+                ref for s in found.values() for ref in s.rules.referenced_segments()
+            } - known.keys()
+        return known
+
+    async def member_pages(
+        self, keys: Sequence[MemberPageKey], segments: Mapping[int, Segment]
+    ) -> list[tuple[list[dict[str, Any]], bool]]:
+        """A page of members for each key: ONE command with $facet where the server has it."""
+        now = self._now()
+        everything = await self.closure(segments)
+        queries = []
+        for key in keys:
+            query = member_filter(everything[key.segment_id], everything, now)
+            if key.after is not None:
+                query = {"$and": [query, {"userId": {"$gt": key.after}}]}
+            queries.append(query)
+        if self._store.capabilities.facet and keys:
+            branches = {
+                f"k{i}": [
+                    {"$match": q},
+                    {"$sort": {"userId": 1}},
+                    {"$limit": key.first + 1},
+                    {"$project": {"_id": 0}},
+                ]
+                for i, (q, key) in enumerate(zip(queries, keys, strict=True))
+            }
+            found = await self.users.facet(branches)
+            pages = [found.get(f"k{i}", []) for i in range(len(keys))]
+        else:
+            pages = await asyncio.gather(
+                *(
+                    self.users.page(q, after=None, limit=key.first + 1)
+                    for q, key in zip(queries, keys, strict=True)
+                )
+            )
+        return [
+            (page[: key.first], len(page) > key.first)
+            for page, key in zip(pages, keys, strict=True)
+        ]
+
+    async def member_counts(self, segments: Mapping[int, Segment], ids: Sequence[int]) -> list[int]:
+        """Exact, live member counts, computed by the database: one $facet command."""
+        now = self._now()
+        everything = await self.closure(segments)
+        queries = [member_filter(everything[i], everything, now) for i in ids]
+        if self._store.capabilities.facet and ids:
+            found = await self.users.facet(
+                {f"k{n}": [{"$match": q}, {"$count": "n"}] for n, q in enumerate(queries)}
+            )
+            return [(found.get(f"k{n}") or [{"n": 0}])[0]["n"] for n in range(len(ids))]
+        return list(await asyncio.gather(*(self.users.count(q) for q in queries)))
+
+    def memberships_of(
+        self,
+        user: Mapping[str, Any],
+        segments: Mapping[int, Segment],
+        only: Sequence[int] | None = None,
+    ) -> list[Membership]:
+        """Evaluated in memory on the user document (same semantics as member_filter)."""
+        now = self._now()
+        ids = only if only is not None else sorted(segments)
+        return [
+            Membership(segments[i], state_of(segments[i], user, segments, now), entry_of(user, i))
+            for i in ids
+            if i in segments
+        ]
+
+    async def check(
+        self, user_ref: str, segment_ids: Sequence[int], segments_loader: Any
+    ) -> tuple[dict[str, Any], list[Membership]]:
+        """Is one user in many segments: the user document (all its membership state) and the
+        segment definitions are read concurrently, one command each."""
+        if len(segment_ids) > MAX_CHECK_SEGMENTS:
+            raise UserInputError.single(
+                ErrorCode.LIMIT_EXCEEDED,
+                f"check at most {MAX_CHECK_SEGMENTS} segments at once (limit)",
+                ("segmentIds",),
+            )
+        user, found = await asyncio.gather(
+            self.users.resolve(user_ref), segments_loader(list(segment_ids))
+        )
+        if user is None:
+            raise UserInputError.single(
+                ErrorCode.NOT_FOUND, f"user {user_ref[:80]} not found", ("userId",)
+            )
+        missing = [i for i in segment_ids if i not in found]
+        if missing:
+            raise UserInputError.single(
+                ErrorCode.NOT_FOUND, f"segments {missing} not found", ("segmentIds",)
+            )
+        everything = await self.closure(found)
+        return user, self.memberships_of(user, everything, only=list(segment_ids))
+
+    # ------------------------------------------------------------ history
+
+    def _event(
+        self,
+        segment_id: int,
+        user_id: str,
+        now: datetime,
+        action: str,
+        old: Entry | None,
+        new: Entry | None,
+        source: str,
+        *,
+        reference_id: str | None = None,
+        description: str | None = None,
+        status_at: datetime | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "segmentId": segment_id,
+            "userId": user_id,
+            "at": _naive(now),
+            "action": action,
+            "before": old.snapshot(now) if old else dict(EMPTY_SNAPSHOT),
+            "after": new.snapshot(now) if new else dict(EMPTY_SNAPSHOT),
+            "source": source,
+            "actorKeyId": self.principal.key_id,
+            "actorUserId": self.principal.user_id,
+            "referenceId": reference_id,
+            "description": description,
+            "statusAt": status_at,
+        }
+
+
+def _with_entry(
+    doc: Mapping[str, Any], segment_id: int, fields: Mapping[str, Any]
+) -> dict[str, Any]:
+    entries = dict(doc.get("m") or {})
+    entries[f"s{segment_id}"] = {**(entries.get(f"s{segment_id}") or {}), **fields}
+    segs = list(doc.get("segs") or [])
+    if segment_id not in segs:
+        segs.append(segment_id)
+    return {**doc, "m": entries, "segs": segs}
+
+
+def _naive(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment

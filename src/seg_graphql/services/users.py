@@ -1,0 +1,125 @@
+"""User profile use cases: batch upsert with per-item errors, lookup by id or email."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from seg_graphql.domain.errors import ErrorCode, Problem, UserInputError, not_found
+from seg_graphql.domain.inputs import parse_model
+from seg_graphql.domain.models import Principal, Role
+from seg_graphql.domain.users import MAX_BATCH, UserProfile
+from seg_graphql.services.auth import require_role
+from seg_graphql.services.clock import Clock, utc_now
+from seg_graphql.store.users import UserStore
+
+# Identifiers that name one user: a second user may not claim them.
+_UNIQUE_IDENTIFIERS = (
+    ("emailLower", "email"),
+    ("emailHash", "emailHash"),
+    ("userAgentId", "userAgentId"),
+)
+
+
+@dataclass
+class UpsertResult:
+    users: list[dict[str, Any] | None]  # in input order; None where the item failed
+    problems: list[Problem]
+
+
+class UserService:
+    def __init__(self, db: Any, principal: Principal, clock: Clock = utc_now) -> None:
+        self.principal = principal
+        self.store = UserStore(db, principal.tenant)
+        self._now = clock
+
+    async def resolve(self, user: str) -> dict[str, Any] | None:
+        return await self.store.resolve(user)
+
+    async def require(self, user: str, path: Sequence[str | int]) -> dict[str, Any]:
+        doc = await self.store.resolve(user)
+        if doc is None:
+            raise not_found("user", user[:80], path)
+        return doc
+
+    async def get_many(self, user_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        return await self.store.get_many(user_ids)
+
+    async def upsert(self, items: Sequence[Mapping[str, Any]]) -> UpsertResult:
+        require_role(self.principal, Role.ADMIN, Role.EDITOR)
+        if len(items) > MAX_BATCH:
+            raise UserInputError.single(
+                ErrorCode.LIMIT_EXCEEDED,
+                f"upsertUsers takes at most {MAX_BATCH} users per call (limit), got {len(items)}",
+                ("users",),
+            )
+        problems: list[Problem] = []
+        valid: dict[int, UserProfile] = {}
+        for index, item in enumerate(items):
+            try:
+                valid[index] = parse_model(UserProfile, item, ("users", index))
+            except UserInputError as exc:
+                problems.extend(exc.problems)
+        for index in await self._conflicts(valid):
+            valid.pop(index[0])
+            problems.append(index[1])
+        seen: dict[str, int] = {}
+        for index, profile in list(valid.items()):
+            if profile.user_id in seen:
+                valid.pop(index)
+                problems.append(
+                    Problem(
+                        ErrorCode.DUPLICATE,
+                        f"userId '{profile.user_id}' appears twice in the batch "
+                        f"(first at index {seen[profile.user_id]})",
+                        ("users", index, "userId"),
+                    )
+                )
+            else:
+                seen[profile.user_id] = index
+        await self.store.upsert_profiles(list(valid.values()), self._now())
+        stored = await self.store.get_many(p.user_id for p in valid.values())
+        users = [stored.get(valid[i].user_id) if i in valid else None for i in range(len(items))]
+        return UpsertResult(users=users, problems=sorted(problems, key=_problem_order))
+
+    async def _conflicts(self, valid: Mapping[int, UserProfile]) -> list[tuple[int, Problem]]:
+        """Items whose email, email hash or user agent id belong to another user."""
+        conflicts: list[tuple[int, Problem]] = []
+        for stored_field, input_field in _UNIQUE_IDENTIFIERS:
+            wanted = {index: profile.to_set().get(stored_field) for index, profile in valid.items()}
+            owners = await self.store.owners_of(stored_field, wanted.values())
+            claimed: dict[Any, str] = {}
+            for index, value in wanted.items():
+                if value is None:
+                    continue
+                user_id = valid[index].user_id
+                owner = owners.get(value) or claimed.get(value)
+                if owner and owner != user_id:
+                    conflicts.append(
+                        (
+                            index,
+                            Problem(
+                                ErrorCode.DUPLICATE,
+                                f"{input_field} already belongs to user '{owner}'",
+                                ("users", index, input_field),
+                            ),
+                        )
+                    )
+                claimed.setdefault(value, user_id)
+        unique: dict[int, tuple[int, Problem]] = {}
+        for index, problem in conflicts:
+            unique.setdefault(index, (index, problem))
+        return list(unique.values())
+
+    async def page(self, *, after: str | None, first: int) -> tuple[list[dict[str, Any]], bool]:
+        docs = await self.store.page({}, after=after, limit=first + 1)
+        return docs[:first], len(docs) > first
+
+    async def count(self) -> int:
+        return await self.store.count({})
+
+
+def _problem_order(problem: Problem) -> tuple[int, str]:
+    index = problem.path[1] if len(problem.path) > 1 and isinstance(problem.path[1], int) else -1
+    return index, problem.field or ""

@@ -1,0 +1,33 @@
+"""The `membership_events` collection: the append-only history of membership changes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bson import ObjectId
+from pymongo import DESCENDING
+
+from seg_graphql.store.scoped import TenantCollection
+
+
+class EventStore:
+    def __init__(self, db: Any, tenant: str) -> None:
+        self._events = TenantCollection(db["membership_events"], tenant)
+
+    async def record(self, events: Sequence[Mapping[str, Any]]) -> None:
+        if events:
+            await self._events.insert_many(list(events))
+
+    async def page(
+        self, where: Mapping[str, Any], *, before: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Newest first; `before` is the id of the last event of the previous page."""
+        query = dict(where)
+        if before is not None:
+            query["_id"] = {"$lt": ObjectId(before)}
+        cursor = self._events.find(query).sort("_id", DESCENDING).limit(limit)
+        return await cursor.to_list(limit)
+
+    async def count(self, where: Mapping[str, Any]) -> int:
+        return await self._events.count_documents(dict(where))

@@ -1,0 +1,150 @@
+"""The `users` collection: profiles plus each user's explicit segment state (m.s<id>)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+
+from seg_graphql.domain.users import UserProfile, lookup_order
+from seg_graphql.store.scoped import TenantCollection
+
+
+class UserStore:
+    def __init__(self, db: Any, tenant: str) -> None:
+        self._users = TenantCollection(db["users"], tenant)
+        self.tenant = tenant
+
+    async def upsert_profiles(self, profiles: Sequence[UserProfile], now: datetime) -> None:
+        """One bulk write for the batch; ordered because FerretDB v1 has no unordered updates."""
+        stamp = _naive(now)
+        updates = []
+        for profile in profiles:
+            fields = profile.to_set()
+            created = fields.pop("createdAt", None)
+            update: dict[str, Any] = {
+                "$set": {**fields, "updatedAt": stamp},
+                "$setOnInsert": {"userId": profile.user_id},
+            }
+            if created is not None:
+                update["$set"]["createdAt"] = created
+            else:
+                update["$setOnInsert"]["createdAt"] = stamp
+            updates.append(({"userId": profile.user_id}, update, True))
+        if updates:
+            await self._users.bulk_update(updates)
+
+    async def get_many(self, user_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        ids = sorted(set(user_ids))
+        if not ids:
+            return {}
+        docs = await self._users.find({"userId": {"$in": ids}}, {"_id": False}).to_list(None)
+        return {doc["userId"]: doc for doc in docs}
+
+    async def owners_of(self, field: str, values: Iterable[Any]) -> dict[Any, str]:
+        """Which userId holds each value of an identifier field (for conflict checks)."""
+        wanted = sorted({v for v in values if v is not None})
+        if not wanted:
+            return {}
+        docs = await self._users.find(
+            {field: {"$in": wanted}}, {"_id": False, "userId": True, field: True}
+        ).to_list(None)
+        return {doc[field]: doc["userId"] for doc in docs}
+
+    async def resolve(self, user: str) -> dict[str, Any] | None:
+        """The user an argument names (email or userId), in one query; see lookup_order."""
+        order = lookup_order(user)
+        docs = (
+            await self._users.find({"$or": [{f: v} for f, v in order]}, {"_id": False})
+            .limit(10)
+            .to_list(10)
+        )
+        for field, value in order:
+            for doc in sorted(docs, key=lambda d: d["userId"]):
+                if doc.get(field) == value:
+                    return doc
+        return None
+
+    async def resolve_many(self, refs: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Each user argument mapped to its user, in one query (missing ones left out)."""
+        orders = {ref: lookup_order(ref) for ref in refs}
+        by_field: dict[str, set[str]] = {}
+        for order in orders.values():
+            for field, value in order:
+                by_field.setdefault(field, set()).add(value)
+        if not by_field:
+            return {}
+        docs = await self._users.find(
+            {"$or": [{f: {"$in": sorted(values)}} for f, values in by_field.items()]},
+            {"_id": False},
+        ).to_list(None)
+        index = {
+            (field, doc.get(field)): doc
+            for doc in sorted(docs, key=lambda d: d["userId"], reverse=True)
+            for field in by_field
+        }
+        found: dict[str, dict[str, Any]] = {}
+        for ref, order in orders.items():
+            for field, value in order:
+                if (field, value) in index:
+                    found[ref] = index[(field, value)]
+                    break
+        return found
+
+    async def bulk_update(
+        self, updates: Sequence[tuple[Mapping[str, Any], Mapping[str, Any], bool]]
+    ) -> None:
+        await self._users.bulk_update(updates)
+
+    async def page(
+        self, query: Mapping[str, Any], *, after: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        where = dict(query)
+        if after is not None:
+            where = (
+                {"$and": [where, {"userId": {"$gt": after}}]}
+                if where
+                else {"userId": {"$gt": after}}
+            )
+        cursor = self._users.find(where, {"_id": False}).sort("userId", ASCENDING).limit(limit)
+        return await cursor.to_list(limit)
+
+    async def count(self, query: Mapping[str, Any]) -> int:
+        return await self._users.count_documents(dict(query))
+
+    async def facet(self, branches: Mapping[str, list[dict[str, Any]]]) -> dict[str, list[Any]]:
+        """Several sub-pipelines in ONE command ($facet), where the server has $facet."""
+        cursor = await self._users.aggregate([{"$facet": dict(branches)}])
+        docs = await cursor.to_list(None)
+        return docs[0] if docs else {name: [] for name in branches}
+
+    async def update_entry(
+        self, user_id: str, segment_id: int, condition: Mapping[str, Any], update: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """Applies `update` when `condition` holds; returns the document as it was before."""
+        return await self._users.find_one_and_update(
+            {"$and": [{"userId": user_id}, dict(condition)]},
+            dict(update),
+            return_document=ReturnDocument.BEFORE,
+        )
+
+    async def exists(self, user_id: str) -> bool:
+        return await self._users.count_documents({"userId": user_id}, limit=1) > 0
+
+    async def remove_segment(self, segment_id: int) -> None:
+        await self._users.update_many(
+            {"segs": segment_id},
+            {"$unset": {f"m.s{segment_id}": ""}, "$pull": {"segs": segment_id}},
+        )
+
+    async def due_for_expiry(self, now: datetime, limit: int) -> list[dict[str, Any]]:
+        cursor = self._users.find(
+            {"nextExpiry": {"$ne": None, "$lte": _naive(now)}}, {"_id": False}
+        ).limit(limit)
+        return await cursor.to_list(limit)
+
+
+def _naive(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
