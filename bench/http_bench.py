@@ -121,9 +121,11 @@ def _stock_app(*, with_limits: bool) -> Any:
     from starlette.routing import Route
     from strawberry.asgi import GraphQL
     from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+    from strawberry.schema.config import StrawberryConfig
 
     from seg_graphql.domain.models import Role
     from seg_graphql.graphql.context import Context
+    from seg_graphql.graphql.scalars import SCALAR_MAP
     from seg_graphql.graphql.schema import Mutation, Query
     from seg_graphql.services.auth import Authenticator, mint_key
     from seg_graphql.store.api_keys import ApiKeyStore
@@ -138,7 +140,12 @@ def _stock_app(*, with_limits: bool) -> Any:
         if with_limits
         else []
     )
-    schema = strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
+    schema = strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+    )
     state: dict[str, Any] = {}
 
     class StockGraphQL(GraphQL):

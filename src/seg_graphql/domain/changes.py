@@ -14,6 +14,7 @@ MAX_BATCH = 500
 MAX_DATA_BAG_BYTES = 16 * 1024
 FUTURE_SKEW = timedelta(minutes=5)  # clocks differ; a timestamp further ahead is a mistake
 MAX_EXPIRATION_MINUTES = 10 * 366 * 24 * 60  # ten years
+_MILLISECONDS_LOOK = 100_000_000_000  # year 5138 in seconds, 1973 in milliseconds
 
 UserRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)]
 SegmentRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
@@ -35,10 +36,11 @@ class StatusChange(BaseModel):
     user_status: UserStatus = Field(alias="userStatus")
     metadata: StatusMetadata = Field(default_factory=StatusMetadata)
 
-    def timestamp(self, now: datetime) -> int:
-        """Unix seconds of the change; the time received when the client gave none."""
+    def timestamp_ms(self, now: datetime) -> int:
+        """Unix milliseconds of the change: the client's seconds, or the time received (to the
+        millisecond, so a BLOCK then a RESET sent a moment later apply in that order)."""
         given = self.metadata.status_change_timestamp
-        return given if given is not None else int(now.timestamp())
+        return given * 1000 if given is not None else int(now.timestamp() * 1000)
 
 
 class ListEntry(BaseModel):
@@ -72,6 +74,8 @@ class ListEntry(BaseModel):
 def check_timestamp(change: StatusChange, now: datetime) -> str | None:
     """A problem with the change's timestamp, if any."""
     given = change.metadata.status_change_timestamp
+    if given is not None and given > _MILLISECONDS_LOOK:
+        return "statusChangeTimestamp looks like milliseconds; send Unix seconds"
     if given is not None and given > (now + FUTURE_SKEW).timestamp():
         return (
             f"statusChangeTimestamp {given} is in the future "
@@ -81,6 +85,8 @@ def check_timestamp(change: StatusChange, now: datetime) -> str | None:
 
 
 def check_expiry(entry: ListEntry, now: datetime) -> str | None:
+    if entry.expiration_ts > _MILLISECONDS_LOOK:
+        return "expirationTs looks like milliseconds; send Unix seconds"
     if entry.expiration_ts and entry.expiration_ts <= now.timestamp():
         return f"expirationTs {entry.expiration_ts} is in the past"
     if entry.expiration_ts and entry.expiration_ts > (

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import strawberry
 
-from seg_graphql.graphql.scalars import JSON, UserStatus
+from seg_graphql.graphql.scalars import JSON, UnixTimestamp, UserStatus
 
 
 @strawberry.input(
@@ -33,7 +33,7 @@ class UserInput:
 @strawberry.input
 class StatusMetadataInput:
     reference_id: str | None = strawberry.UNSET
-    status_change_timestamp: int | None = strawberry.field(
+    status_change_timestamp: UnixTimestamp | None = strawberry.field(
         default=strawberry.UNSET,
         description="Unix seconds of the change; default: when received. A change older than "
         "the one applied for this user and segment is ignored (applied: false).",
@@ -55,7 +55,7 @@ class SegmentUserInput:
     expiration_duration: int | None = strawberry.field(
         default=strawberry.UNSET, description="Minutes until the entry expires; 0 = never."
     )
-    expiration_ts: int | None = strawberry.field(
+    expiration_ts: UnixTimestamp | None = strawberry.field(
         default=strawberry.UNSET,
         description="Unix seconds when it expires; 0 = never; wins over expirationDuration.",
     )

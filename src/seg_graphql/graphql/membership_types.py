@@ -11,7 +11,7 @@ from seg_graphql.domain.membership import Entry
 from seg_graphql.domain.membership import MembershipState as DomainState
 from seg_graphql.graphql.context import Info
 from seg_graphql.graphql.pagination import DEFAULT_FIRST, check_first, decode_key, encode_key
-from seg_graphql.graphql.scalars import JSON, MembershipState, UserStatus
+from seg_graphql.graphql.scalars import JSON, MembershipState, UnixTimestamp, UserStatus
 from seg_graphql.graphql.types import PageInfo, Segment
 from seg_graphql.services.membership import Membership as DomainMembership
 
@@ -34,7 +34,7 @@ class Membership:
     data_bag: JSON | None
     reference_id: str | None
     description: str | None
-    status_change_timestamp: int | None = strawberry.field(
+    status_change_timestamp: UnixTimestamp | None = strawberry.field(
         description="Unix seconds of the status change in force."
     )
     updated_at: datetime | None
@@ -95,7 +95,7 @@ class MembershipEvent:
     actor_user_id: str | None
     reference_id: str | None
     description: str | None
-    status_change_timestamp: int | None
+    status_change_timestamp: UnixTimestamp | None
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> MembershipEvent:

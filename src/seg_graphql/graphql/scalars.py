@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NewType
+
 import strawberry
 from strawberry.scalars import JSON
 
@@ -47,6 +49,27 @@ MembershipState = strawberry.enum(
     name="MembershipState",
     description="Why a user is in a segment or not, by precedence BLOCK > ADD > list > rules.",
 )
+
+
+def _parse_timestamp(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise ValueError("a Unix timestamp is a whole number of seconds")
+    if not -(2**53) < value < 2**53:
+        raise ValueError("the timestamp is out of range")
+    return int(value)
+
+
+UnixTimestamp = NewType("UnixTimestamp", int)
+
+SCALAR_MAP = {
+    UnixTimestamp: strawberry.scalar(
+        name="UnixTimestamp",
+        description="Whole seconds since 1970-01-01 UTC. Unlike Int, not limited to 32 bits "
+        "(Int ends in 2038).",
+        serialize=int,
+        parse_value=_parse_timestamp,
+    )
+}
 
 __all__ = [
     "JSON",

@@ -20,6 +20,7 @@ from seg_graphql.graphql.membership_mutations import MembershipMutation
 from seg_graphql.graphql.membership_queries import MembershipQuery
 from seg_graphql.graphql.mutations import SegmentMutation
 from seg_graphql.graphql.queries import SegmentQuery
+from seg_graphql.graphql.scalars import SCALAR_MAP
 
 Query = merge_types("Query", (SegmentQuery, MembershipQuery))
 Mutation = merge_types("Mutation", (SegmentMutation, MembershipMutation))
@@ -45,7 +46,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=True),
+        config=StrawberryConfig(disable_field_suggestions=True, scalar_map=SCALAR_MAP),
     )
 
 

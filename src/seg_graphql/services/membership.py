@@ -168,11 +168,13 @@ class MembershipService:
         self, segment: Segment, user: dict[str, Any], change: StatusChange, now: datetime
     ) -> tuple[StatusResult, dict[str, Any] | None]:
         path = entry_path(segment.id)
-        timestamp = change.timestamp(now)
+        timestamp_ms = change.timestamp_ms(now)
         meta = change.metadata
-        version = status_version(change.user_status, timestamp, meta.reference_id, meta.description)
+        version = status_version(
+            change.user_status, timestamp_ms, meta.reference_id, meta.description
+        )
         override = None if change.user_status is UserStatus.RESET else change.user_status.value
-        status_at = datetime.fromtimestamp(timestamp, UTC).replace(tzinfo=None)
+        status_at = datetime.fromtimestamp(timestamp_ms / 1000, UTC).replace(tzinfo=None)
         before = await self.users.update_entry(
             user["userId"],
             segment.id,
