@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -74,12 +75,18 @@ class Context:
         return {s.id: s for s in loaded if s is not None}
 
     async def all_segments(self) -> dict[int, Segment]:
-        """Every segment of the tenant (at most 1,000), read once per request."""
-        if "all_segments" not in self.extra:
-            self.extra["all_segments"] = await self.segments.all_by_id()
-            for segment in self.extra["all_segments"].values():
-                self.segment_loader.prime(segment.id, segment)
-        return self.extra["all_segments"]
+        """Every segment of the tenant (at most 1,000), read once per request however many
+        resolvers ask at the same time: they share one task."""
+        task = self.extra.get("all_segments")
+        if task is None:
+            task = self.extra["all_segments"] = asyncio.ensure_future(self._load_all_segments())
+        return await asyncio.shield(task)
+
+    async def _load_all_segments(self) -> dict[int, Segment]:
+        segments = await self.segments.all_by_id()
+        for segment in segments.values():
+            self.segment_loader.prime(segment.id, segment)
+        return segments
 
 
 Info = StrawberryInfo[Context, None]

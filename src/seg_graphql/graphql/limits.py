@@ -162,4 +162,4 @@ def _page_size(field: FieldNode) -> int:
 
 
 # Fields that return a page even when `first` is omitted.
-_CONNECTIONS = frozenset({"segments"})
+_CONNECTIONS = frozenset({"segments", "members", "users", "history"})

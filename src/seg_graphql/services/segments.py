@@ -16,6 +16,7 @@ from seg_graphql.services.clock import Clock, utc_now
 from seg_graphql.store.counters import Counters
 from seg_graphql.store.errors import DuplicateKey
 from seg_graphql.store.segments import SegmentFilter, SegmentStore, segment_changes
+from seg_graphql.store.users import UserStore
 
 MAX_SEGMENTS = 1_000  # loyalty seed: "Segments per organization 1,000"
 MAX_LINKS = 100
@@ -33,6 +34,7 @@ class SegmentService:
         self.principal = principal
         self._segments = SegmentStore(db, principal.tenant)
         self._counters = Counters(db, principal.tenant)
+        self._users = UserStore(db, principal.tenant)
         self._now = clock
 
     # ------------------------------------------------------------ reads
@@ -130,6 +132,9 @@ class SegmentService:
             )
         if await self._segments.delete(segment_id):
             await self._counters.release_slot(_SLOT)
+            # Ids are never reused, so leftover entries would be harmless; removing them keeps
+            # user documents small. History stays: it is the record of what happened.
+            await self._users.remove_segment(segment_id)
         return segment
 
     async def attach_link(self, segment_id: int, data: Mapping[str, Any]) -> Segment:

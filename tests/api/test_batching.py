@@ -1,0 +1,90 @@
+"""Round trips: lists of segments with members, users with segments, and the real-time check
+cost a constant number of database commands, however many items they hold."""
+
+from __future__ import annotations
+
+from tests.api.helpers import add_users, create_segment, set_status, upsert
+from tests.api.membership_queries import CHECK
+
+SEGMENTS_WITH_MEMBERS = """query { segments(first: %d) { edges { node {
+  id userCount members(first: 10) { totalCount edges { node { id tier } } } } } } }"""
+
+USERS_WITH_SEGMENTS = """query { users(first: %d) { edges { node {
+  id segments { id name } memberships { state segment { id } } } } } }"""
+
+
+async def given_segments_and_users(admin, segments=12, users=30):
+    await upsert(
+        admin,
+        *(
+            {"userId": f"u{i:02d}", "tier": ["gold", "silver"][i % 2], "points": i * 10}
+            for i in range(users)
+        ),
+    )
+    ids = []
+    for n in range(segments):
+        if n % 3 == 0:
+            segment = await create_segment(admin, name=f"static {n}", type="STATIC")
+            await add_users(admin, segment, *({"user": f"u{i:02d}"} for i in range(n % 7)))
+        else:
+            segment = await create_segment(
+                admin,
+                name=f"dyn {n}",
+                rules={"include": [{"field": "points", "operator": "GTE", "value": n * 10}]},
+            )
+        ids.append(segment)
+    await set_status(admin, "u01", ids[1], "BLOCK")
+    return ids
+
+
+async def commands(store, client, query, variables):
+    if "n" in variables:
+        query, variables = query % variables["n"], {}
+    await client.data(query, variables)  # warm the key cache
+    before = store.counter.count
+    body = await client.data(query, variables)
+    return store.counter.count - before, body
+
+
+async def test_segments_with_members_cost_constant_round_trips(admin, store):
+    await given_segments_and_users(admin)
+    few, small = await commands(store, admin, SEGMENTS_WITH_MEMBERS, {"n": 2})
+    many, large = await commands(store, admin, SEGMENTS_WITH_MEMBERS, {"n": 12})
+    assert len(large["segments"]["edges"]) == 12
+    node = large["segments"]["edges"][1]["node"]  # points >= 10, u01 blocked
+    assert node["userCount"] == node["members"]["totalCount"] == 28
+    assert [e["node"]["id"] for e in node["members"]["edges"]][:3] == ["u02", "u03", "u04"]
+    if store.capabilities.facet:
+        # the segment page, one $facet for the member pages, one $facet for the counts
+        assert few == many == 3, store.counter.names[-many:]
+    else:
+        # FerretDB v1 has no $facet: one command per segment for pages and for counts
+        assert many == 1 + 2 * 12
+
+
+async def test_users_with_segments_cost_constant_round_trips(admin, store):
+    await given_segments_and_users(admin)
+    few, _ = await commands(store, admin, USERS_WITH_SEGMENTS, {"n": 2})
+    many, body = await commands(store, admin, USERS_WITH_SEGMENTS, {"n": 30})
+    assert few == many == 2  # the users page, then every segment of the tenant once
+    u01 = next(e["node"] for e in body["users"]["edges"] if e["node"]["id"] == "u01")
+    assert {"state": "BLOCKED", "segment": {"id": "2"}} in u01["memberships"]
+
+
+async def test_membership_check_is_one_read_of_the_user(admin, store):
+    ids = await given_segments_and_users(admin)
+    one, _ = await commands(store, admin, CHECK, {"userId": "u05", "segmentIds": ids[:1]})
+    all_, body = await commands(store, admin, CHECK, {"userId": "u05", "segmentIds": ids})
+    assert one == all_ == 2  # the user document and the segment definitions, concurrently
+    states = [m["state"] for m in body["membership"]["memberships"]]
+    assert len(states) == 12 and states[0] == "NONE" and states[6] == "LISTED"
+
+
+async def test_membership_check_errors(admin):
+    ids = await given_segments_and_users(admin, segments=2, users=2)
+    unknown_user = await admin.post(CHECK, {"userId": "ghost", "segmentIds": ids})
+    assert unknown_user["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    unknown_segment = await admin.post(CHECK, {"userId": "u00", "segmentIds": ["99"]})
+    assert unknown_segment["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    too_many = await admin.post(CHECK, {"userId": "u00", "segmentIds": ["1"] * 101})
+    assert too_many["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
