@@ -48,7 +48,7 @@ async def commands(store, client, query, variables):
 
 async def test_segments_with_members_cost_constant_round_trips(admin, store):
     await given_segments_and_users(admin)
-    few, small = await commands(store, admin, SEGMENTS_WITH_MEMBERS, {"n": 2})
+    few, _ = await commands(store, admin, SEGMENTS_WITH_MEMBERS, {"n": 2})
     many, large = await commands(store, admin, SEGMENTS_WITH_MEMBERS, {"n": 12})
     assert len(large["segments"]["edges"]) == 12
     node = large["segments"]["edges"][1]["node"]  # points >= 10, u01 blocked
