@@ -88,3 +88,16 @@ async def test_membership_check_errors(admin):
     assert unknown_segment["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     too_many = await admin.post(CHECK, {"userId": "u00", "segmentIds": ["1"] * 101})
     assert too_many["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
+
+
+async def test_history_resolves_segments_and_users_in_batches(admin, store):
+    ids = await given_segments_and_users(admin, segments=6, users=8)
+    query = """query($id: String!) { user(id: $id) { history(first: 50) { edges { node {
+      action segment { id name } user { id } } } } } }"""
+    for segment in ids[:6]:
+        await set_status(admin, "u03", segment, "ADD")
+    cost, body = await commands(store, admin, query, {"id": "u03"})
+    events = body["user"]["history"]["edges"]
+    assert len(events) >= 6 and all(e["node"]["user"]["id"] == "u03" for e in events)
+    assert {e["node"]["segment"]["id"] for e in events} >= set(ids[:6])
+    assert cost == 4  # user, events page, one batch of segments, one batch of users

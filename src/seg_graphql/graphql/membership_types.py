@@ -97,6 +97,16 @@ class MembershipEvent:
     description: str | None
     status_change_timestamp: UnixTimestamp | None
 
+    @strawberry.field(description="The segment, unless it has since been deleted.")
+    async def segment(self, info: Info) -> Segment | None:
+        found = await info.context.segment_loader.load(int(self.segment_id))
+        return Segment.from_domain(found) if found else None
+
+    @strawberry.field(description="The user's profile now.")
+    async def user(self, info: Info) -> User | None:
+        doc = await info.context.user_loader.load(self.user_id)
+        return User.from_document(doc) if doc else None
+
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> MembershipEvent:
         status_at = doc.get("statusAt")
