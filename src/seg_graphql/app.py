@@ -13,8 +13,10 @@ from seg_graphql.config import Settings
 from seg_graphql.domain.models import Role
 from seg_graphql.graphql.limits import QueryLimits
 from seg_graphql.graphql.schema import build_schema
+from seg_graphql.jobs.estimates import EstimateRefresher
+from seg_graphql.jobs.leases import Leases, new_owner_id
+from seg_graphql.jobs.list_expiry import ListExpirySweeper
 from seg_graphql.services.auth import Authenticator, mint_key
-from seg_graphql.services.expiry import ListExpirySweeper
 from seg_graphql.store.api_keys import ApiKeyStore
 from seg_graphql.store.client import Store, connect, prepare
 from seg_graphql.web.graphql_endpoint import GraphQLEndpoint
@@ -47,8 +49,13 @@ def create_app(
         if opened.embedded and owned:
             await _announce_embedded(opened, settings)
         sweeper = ListExpirySweeper(opened.db, interval_seconds=settings.expiry_sweep_seconds)
+        refresher = EstimateRefresher(
+            opened,
+            Leases(opened.db, new_owner_id()),
+            interval_seconds=settings.estimate_interval_seconds,
+        )
         try:
-            async with sweeper.running():
+            async with sweeper.periodic().running(), refresher.periodic().running():
                 yield
         finally:
             if owned:
@@ -72,6 +79,7 @@ def create_app(
     )
     graphql.runtime = app.state
     app.state.schema = schema
+    app.state.settings = settings
     app.state.metrics = metrics
     return app
 

@@ -24,4 +24,10 @@ class Settings(BaseSettings):
     expiry_sweep_seconds: float = Field(
         default=60.0, gt=0, description="How often expired list entries are swept"
     )
+    estimate_interval_seconds: float = Field(
+        default=3600.0, gt=0, description="How old an estimatedSize may grow before a refresh"
+    )
+    counts_cache_seconds: float = Field(
+        default=300.0, ge=0, description="How long segmentCounts results are cached"
+    )
     log_level: str = "info"

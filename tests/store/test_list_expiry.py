@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from seg_graphql.services.expiry import ListExpirySweeper
+from seg_graphql.jobs.list_expiry import ListExpirySweeper
 
 T0 = datetime(2026, 6, 1, 12, tzinfo=UTC)
 

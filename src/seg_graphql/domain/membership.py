@@ -17,12 +17,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from seg_graphql.domain.models import Segment, SegmentType
 from seg_graphql.domain.rules import compile_rules, evaluate_rules
+from seg_graphql.domain.times import aware_utc, naive_utc
 
 
 class UserStatus(StrEnum):
@@ -83,14 +84,14 @@ class Entry:
         return cls(
             override=UserStatus(override) if override else None,
             listed=bool(doc.get("listed")),
-            expires_at=_aware(doc.get("expiresAt")),
+            expires_at=aware_utc(doc.get("expiresAt")),
             weight=float(doc["weight"]) if doc.get("weight") is not None else 1.0,
             data_bag=doc.get("dataBag"),
             version=doc.get("version"),
             reference_id=doc.get("referenceId"),
             description=doc.get("description"),
-            status_at=_aware(doc.get("statusAt")),
-            updated_at=_aware(doc.get("updatedAt")),
+            status_at=aware_utc(doc.get("statusAt")),
+            updated_at=aware_utc(doc.get("updatedAt")),
         )
 
     def listed_live(self, now: datetime) -> bool:
@@ -126,12 +127,7 @@ def member_filter(
     not_blocked = {f"{path}.override": {"$ne": UserStatus.BLOCK.value}}
     reasons: list[dict[str, Any]] = [
         {f"{path}.override": UserStatus.ADD.value},
-        {
-            "$and": [
-                {f"{path}.listed": True},
-                {"$or": [{f"{path}.expiresAt": None}, {f"{path}.expiresAt": {"$gt": _naive(now)}}]},
-            ]
-        },
+        listed_live_filter(segment.id, now),
     ]
     if segment.type is SegmentType.DYNAMIC:
         rules = compile_rules(
@@ -141,6 +137,17 @@ def member_filter(
             return not_blocked  # no criteria: every user not blocked
         reasons.append(rules)
     return {"$and": [not_blocked, {"$or": reasons}]}
+
+
+def listed_live_filter(segment_id: int, now: datetime) -> dict[str, Any]:
+    """On the segment's list, and the entry not expired at `now`."""
+    path = entry_path(segment_id)
+    return {
+        "$and": [
+            {f"{path}.listed": True},
+            {"$or": [{f"{path}.expiresAt": None}, {f"{path}.expiresAt": {"$gt": naive_utc(now)}}]},
+        ]
+    }
 
 
 # ---------------------------------------------------------------- the same, in memory
@@ -171,13 +178,3 @@ def is_member(
         MembershipState.LISTED,
         MembershipState.MATCHED,
     )
-
-
-def _naive(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

@@ -14,6 +14,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from seg_graphql.domain.times import naive_utc
+
 MAX_BATCH = 500
 MAX_BADGES = 100
 MAX_CUSTOM_FIELDS = 50
@@ -99,7 +101,7 @@ class UserProfile(BaseModel):
             key = field.alias or name
             value = getattr(self, name)
             if isinstance(value, datetime):
-                value = _naive(value)
+                value = naive_utc(value)
             out[key] = value
         if "email" in out:
             out["emailLower"] = out["email"].lower() if out["email"] else None
@@ -126,9 +128,3 @@ def lookup_order(user: str) -> list[tuple[str, str]]:
     if "@" in user:
         return [("emailLower", user.lower()), ("userId", user)]
     return [("userId", user)]
-
-
-def _naive(moment: datetime) -> datetime:
-    from datetime import UTC
-
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment

@@ -10,7 +10,9 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
+from seg_graphql.config import Settings
 from seg_graphql.domain.models import Principal, Segment
+from seg_graphql.services.counts import CountService
 from seg_graphql.services.membership import MemberPageKey, MembershipService
 from seg_graphql.services.segments import SegmentService
 from seg_graphql.services.users import UserService
@@ -22,6 +24,7 @@ class Context:
     store: Store
     principal: Principal
     request_id: str
+    settings: Settings | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
@@ -35,6 +38,11 @@ class Context:
     @cached_property
     def membership(self) -> MembershipService:
         return MembershipService(self.store, self.principal)
+
+    @cached_property
+    def counts(self) -> CountService:
+        cache_seconds = self.settings.counts_cache_seconds if self.settings else 300.0
+        return CountService(self.store, self.principal, cache_seconds=cache_seconds)
 
     # DataLoaders live here, one set per request, never at module level.
 

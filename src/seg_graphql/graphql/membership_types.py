@@ -9,6 +9,7 @@ import strawberry
 
 from seg_graphql.domain.membership import Entry
 from seg_graphql.domain.membership import MembershipState as DomainState
+from seg_graphql.domain.times import aware_utc
 from seg_graphql.graphql.context import Info
 from seg_graphql.graphql.pagination import DEFAULT_FIRST, check_first, decode_key, encode_key
 from seg_graphql.graphql.scalars import JSON, MembershipState, UnixTimestamp, UserStatus
@@ -220,8 +221,8 @@ class User:
             coins=doc.get("coins"),
             badges=list(doc.get("badges") or []),
             custom_fields=doc.get("customFields") or {},
-            created_at=_aware(doc.get("createdAt")),
-            updated_at=_aware(doc.get("updatedAt")),
+            created_at=aware_utc(doc.get("createdAt")),
+            updated_at=aware_utc(doc.get("updatedAt")),
             doc=doc,
         )
 
@@ -291,7 +292,3 @@ def user_connection(
         ),
         count_total=count_total,
     )
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment

@@ -15,6 +15,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from seg_graphql.graphql.counts import CountMutation, CountQuery
 from seg_graphql.graphql.limits import QueryLimits, limits_rule
 from seg_graphql.graphql.membership_mutations import MembershipMutation
 from seg_graphql.graphql.membership_queries import MembershipQuery
@@ -22,8 +23,8 @@ from seg_graphql.graphql.mutations import SegmentMutation
 from seg_graphql.graphql.queries import SegmentQuery
 from seg_graphql.graphql.scalars import SCALAR_MAP
 
-Query = merge_types("Query", (SegmentQuery, MembershipQuery))
-Mutation = merge_types("Mutation", (SegmentMutation, MembershipMutation))
+Query = merge_types("Query", (SegmentQuery, MembershipQuery, CountQuery))
+Mutation = merge_types("Mutation", (SegmentMutation, MembershipMutation, CountMutation))
 
 _CACHE_SIZE = 512
 

@@ -98,6 +98,7 @@ class Segment:
 
     @strawberry.field(description="Exact, live: overrides, lists, rules and expiry applied.")
     async def user_count(self, info: Info) -> int:
+        info.context.segment_loader.prime(self.domain.id, self.domain)
         return await info.context.member_count_loader.load(self.domain.id)
 
     @strawberry.field(description="The users in this segment now, by userId.")

@@ -29,6 +29,7 @@ from seg_graphql.domain.membership import (
     status_version,
 )
 from seg_graphql.domain.models import Principal, Segment
+from seg_graphql.domain.times import naive_utc
 from seg_graphql.services.auth import can_edit
 from seg_graphql.services.clock import Clock, utc_now
 from seg_graphql.store.client import Store
@@ -186,7 +187,7 @@ class MembershipService:
                     f"{path}.referenceId": meta.reference_id,
                     f"{path}.description": meta.description,
                     f"{path}.statusAt": status_at,
-                    f"{path}.updatedAt": _naive(now),
+                    f"{path}.updatedAt": naive_utc(now),
                 },
                 "$addToSet": {"segs": segment.id},
             },
@@ -205,7 +206,7 @@ class MembershipService:
                 "referenceId": meta.reference_id,
                 "description": meta.description,
                 "statusAt": status_at,
-                "updatedAt": _naive(now),
+                "updatedAt": naive_utc(now),
             },
         )
         new = entry_of(after_doc, segment.id)
@@ -321,11 +322,11 @@ class MembershipService:
         events = []
         results: list[StatusResult | None] = [None] * size
         for index, (user, entry) in targets.items():
-            fields: dict[str, Any] = {"listed": listed, "updatedAt": _naive(now)}
+            fields: dict[str, Any] = {"listed": listed, "updatedAt": naive_utc(now)}
             if listed:
                 expires = entry.expires_at(now)
                 fields.update(
-                    expiresAt=_naive(expires) if expires else None,
+                    expiresAt=naive_utc(expires) if expires else None,
                     weight=entry.weight,
                     dataBag=entry.data_bag,
                 )
@@ -494,7 +495,7 @@ class MembershipService:
         return {
             "segmentId": segment_id,
             "userId": user_id,
-            "at": _naive(now),
+            "at": naive_utc(now),
             "action": action,
             "before": old.snapshot(now) if old else dict(EMPTY_SNAPSHOT),
             "after": new.snapshot(now) if new else dict(EMPTY_SNAPSHOT),
@@ -516,7 +517,3 @@ def _with_entry(
     if segment_id not in segs:
         segs.append(segment_id)
     return {**doc, "m": entries, "segs": segs}
-
-
-def _naive(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment

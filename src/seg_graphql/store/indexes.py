@@ -18,6 +18,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             name="tenant_technical_name",
         ),
         IndexModel([("tenant", ASCENDING), ("teamId", ASCENDING)], name="tenant_team"),
+        # the estimate refresh looks for stale estimates across tenants
+        IndexModel([("estimatedSizeUpdatedAt", ASCENDING)], name="estimate_age"),
     ],
     "counters": [
         IndexModel([("tenant", ASCENDING), ("name", ASCENDING)], unique=True, name="tenant_name"),
@@ -43,6 +45,11 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel(
             [("tenant", ASCENDING), ("userId", ASCENDING), ("_id", DESCENDING)],
             name="tenant_user_newest",
+        ),
+    ],
+    "count_cache": [
+        IndexModel(
+            [("tenant", ASCENDING), ("minWeight", ASCENDING)], unique=True, name="tenant_min_weight"
         ),
     ],
     "api_keys": [

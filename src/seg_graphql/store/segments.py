@@ -101,6 +101,14 @@ class SegmentStore:
             )
         return from_document(doc) if doc else None
 
+    async def set_estimate(self, segment_id: int, size: int, now: datetime) -> Segment | None:
+        doc = await self._segments.find_one_and_update(
+            {"id": segment_id},
+            {"$set": {"estimatedSize": size, "estimatedSizeUpdatedAt": _naive(now)}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return from_document(doc) if doc else None
+
     async def delete(self, segment_id: int) -> bool:
         return (await self._segments.delete_one({"id": segment_id})).deleted_count == 1
 

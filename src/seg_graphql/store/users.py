@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
 
+from seg_graphql.domain.times import naive_utc
 from seg_graphql.domain.users import UserProfile, lookup_order
 from seg_graphql.store.scoped import TenantCollection
 
@@ -19,7 +20,7 @@ class UserStore:
 
     async def upsert_profiles(self, profiles: Sequence[UserProfile], now: datetime) -> None:
         """One bulk write for the batch; ordered because FerretDB v1 has no unordered updates."""
-        stamp = _naive(now)
+        stamp = naive_utc(now)
         updates = []
         for profile in profiles:
             fields = profile.to_set()
@@ -114,6 +115,10 @@ class UserStore:
     async def count(self, query: Mapping[str, Any]) -> int:
         return await self._users.count_documents(dict(query))
 
+    async def aggregate(self, pipeline: list[dict[str, Any]]) -> list[Any]:
+        cursor = await self._users.aggregate(pipeline)
+        return await cursor.to_list(None)
+
     async def facet(self, branches: Mapping[str, list[dict[str, Any]]]) -> dict[str, list[Any]]:
         """Several sub-pipelines in ONE command ($facet), where the server has $facet."""
         cursor = await self._users.aggregate([{"$facet": dict(branches)}])
@@ -141,10 +146,6 @@ class UserStore:
 
     async def due_for_expiry(self, now: datetime, limit: int) -> list[dict[str, Any]]:
         cursor = self._users.find(
-            {"nextExpiry": {"$ne": None, "$lte": _naive(now)}}, {"_id": False}
+            {"nextExpiry": {"$ne": None, "$lte": naive_utc(now)}}, {"_id": False}
         ).limit(limit)
         return await cursor.to_list(limit)
-
-
-def _naive(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment

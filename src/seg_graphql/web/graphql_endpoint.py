@@ -69,7 +69,12 @@ class GraphQLEndpoint:
             principal = await runtime.authenticator.authenticate(
                 request.headers.get("authorization")
             )
-            context = Context(store=runtime.store, principal=principal, request_id=request_id)
+            context = Context(
+                store=runtime.store,
+                principal=principal,
+                request_id=request_id,
+                settings=runtime.settings,
+            )
             result = await self.schema.execute(
                 body["query"],
                 variable_values=body.get("variables"),

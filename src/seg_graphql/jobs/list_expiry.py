@@ -12,14 +12,13 @@ expiry once: no lease is needed.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from seg_graphql.domain.membership import Entry
+from seg_graphql.jobs.periodic import Periodic
 from seg_graphql.services.clock import utc_now
 
 log = logging.getLogger(__name__)
@@ -97,22 +96,10 @@ class ListExpirySweeper:
         )
         return len(expired)
 
-    async def run_forever(self) -> None:
-        while True:
-            try:
-                expired = await self.sweep_once()
-                if expired:
-                    log.info("expired %d list entries", expired)
-            except Exception:
-                log.exception("list expiry sweep failed; retrying at the next interval")
-            await asyncio.sleep(self._interval)
+    async def logged_sweep(self) -> None:
+        expired = await self.sweep_once()
+        if expired:
+            log.info("expired %d list entries", expired)
 
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[ListExpirySweeper]:
-        task = asyncio.create_task(self.run_forever(), name="list-expiry")
-        try:
-            yield self
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    def periodic(self) -> Periodic:
+        return Periodic("list-expiry", self.logged_sweep, interval_seconds=self._interval)

@@ -1,0 +1,137 @@
+"""Counts: segmentCounts (recommendation seed), previewSegment (dry run), refreshEstimates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from seg_graphql.domain.errors import ErrorCode, UserInputError
+from seg_graphql.graphql.context import Info
+from seg_graphql.graphql.errors import payload_or_errors
+from seg_graphql.graphql.inputs import RulesInput, to_data
+from seg_graphql.graphql.membership_types import User
+from seg_graphql.graphql.queries import parse_id
+from seg_graphql.graphql.scalars import JSON
+from seg_graphql.graphql.types import Segment, UserError
+
+MAX_REFRESH = 100
+
+
+@strawberry.type(description="Members of a segment whose weight is at least minWeight.")
+class SegmentCount:
+    segment: Segment
+    user_count: int
+    strength: float = strawberry.field(description="The average weight of those members.")
+    min_weight: float
+
+
+@strawberry.type(
+    description="A page of segment counts, as the recommendation seed's PageSegmentCount."
+)
+class SegmentCountPage:
+    items: list[SegmentCount]
+    total: int
+    page: int
+    size: int
+    computed_at: datetime = strawberry.field(description="When the cached counts were computed.")
+
+
+@strawberry.type(description="What rules would select, without saving anything.")
+class SegmentPreview:
+    user_count: int = strawberry.field(description="Users the rules would put in the segment.")
+    entering: int | None = strawberry.field(
+        description="For an existing segment: users who would join."
+    )
+    leaving: int | None = strawberry.field(
+        description="For an existing segment: users who would leave."
+    )
+    sample: list[User]
+    entering_sample: list[User]
+    leaving_sample: list[User]
+
+
+@strawberry.type
+class RefreshEstimatesPayload:
+    segments: list[Segment] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CountQuery:
+    @strawberry.field(
+        description="Per-segment counts of members with weight >= minWeight and "
+        "their average weight (strength); cached per minWeight until "
+        "expiry or forceRefresh."
+    )
+    async def segment_counts(
+        self,
+        info: Info,
+        min_weight: float = 0.5,
+        force_refresh: bool = False,
+        page: int = 1,
+        size: int = 50,
+    ) -> SegmentCountPage:
+        result = await info.context.counts.segment_counts(
+            min_weight=min_weight, force_refresh=force_refresh, page=page, size=size
+        )
+        return SegmentCountPage(
+            items=[
+                SegmentCount(
+                    segment=Segment.from_domain(segment),
+                    user_count=count.user_count,
+                    strength=count.strength,
+                    min_weight=result.min_weight,
+                )
+                for segment, count in result.items
+            ],
+            total=result.total,
+            page=result.page,
+            size=result.size,
+            computed_at=result.computed_at,
+        )
+
+    @strawberry.field(
+        description="Counts and samples of the users the rules (or FQL) would "
+        "select; for an existing segment, who would enter and leave."
+    )
+    async def preview_segment(
+        self,
+        info: Info,
+        rules: RulesInput | None = None,
+        fql: JSON | None = None,
+        segment_id: strawberry.ID | None = None,
+    ) -> SegmentPreview:
+        preview = await info.context.counts.preview(
+            rules_input=to_data(rules) if rules is not None else None,
+            fql=fql,
+            segment_id=parse_id(segment_id, path="segmentId") if segment_id else None,
+        )
+        return SegmentPreview(
+            user_count=preview.user_count,
+            entering=preview.entering,
+            leaving=preview.leaving,
+            sample=[User.from_document(d) for d in preview.matching_sample],
+            entering_sample=[User.from_document(d) for d in preview.entering_sample],
+            leaving_sample=[User.from_document(d) for d in preview.leaving_sample],
+        )
+
+
+@strawberry.type
+class CountMutation:
+    @strawberry.mutation(description="Recomputes estimatedSize now (ADMIN only).")
+    async def refresh_estimates(
+        self, info: Info, segment_ids: list[strawberry.ID]
+    ) -> RefreshEstimatesPayload | None:
+        async def run() -> RefreshEstimatesPayload:
+            if len(segment_ids) > MAX_REFRESH:
+                raise UserInputError.single(
+                    ErrorCode.LIMIT_EXCEEDED,
+                    f"refresh at most {MAX_REFRESH} segments at once (limit)",
+                    ("segmentIds",),
+                )
+            ids = [parse_id(i, path="segmentIds") for i in segment_ids]
+            segments = await info.context.counts.refresh_estimates(ids)
+            return RefreshEstimatesPayload(segments=[Segment.from_domain(s) for s in segments])
+
+        return await payload_or_errors(run, lambda e: RefreshEstimatesPayload(user_errors=e))

@@ -1,0 +1,76 @@
+"""The estimatedSize refresh: every interval, under a lease, recount the segments whose
+estimate is older than the interval (or was never computed), tenant by tenant."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from seg_graphql.domain.models import Principal, Role
+from seg_graphql.domain.times import naive_utc
+from seg_graphql.jobs.leases import Leases
+from seg_graphql.jobs.periodic import Periodic
+from seg_graphql.services.clock import utc_now
+from seg_graphql.services.counts import CountService
+from seg_graphql.store.client import Store
+from seg_graphql.store.segments import SegmentStore
+
+log = logging.getLogger(__name__)
+
+LEASE = "estimate-refresh"
+BATCH = 1_000
+
+
+class EstimateRefresher:
+    def __init__(self, store: Store, leases: Leases, *, interval_seconds: float) -> None:
+        self._store = store
+        self._leases = leases
+        self._interval = timedelta(seconds=interval_seconds)
+
+    async def run_cycle(self) -> int | None:
+        """Refreshes stale estimates; None when another process holds the lease."""
+        if not await self._leases.claim(LEASE, ttl=max(self._interval, timedelta(minutes=5))):
+            return None
+        try:
+            return await self._refresh_stale()
+        finally:
+            await self._leases.release(LEASE)
+
+    async def _refresh_stale(self) -> int:
+        cutoff = naive_utc(utc_now() - self._interval)
+        docs = (
+            await self._store.db["segments"]
+            .find(
+                {
+                    "$or": [
+                        {"estimatedSizeUpdatedAt": None},
+                        {"estimatedSizeUpdatedAt": {"$lte": cutoff}},
+                    ]
+                },
+                {"_id": False, "tenant": True, "id": True},
+            )
+            .limit(BATCH)
+            .to_list(BATCH)
+        )
+        by_tenant: dict[str, list[int]] = {}
+        for doc in docs:
+            by_tenant.setdefault(doc["tenant"], []).append(doc["id"])
+        refreshed = 0
+        for tenant, ids in sorted(by_tenant.items()):
+            system = Principal(tenant=tenant, role=Role.ADMIN, key_id="estimate-refresh")
+            segments = await SegmentStore(self._store.db, tenant).get_many(ids)
+            refreshed += len(await CountService(self._store, system).estimate(segments))
+        return refreshed
+
+    async def logged_cycle(self) -> None:
+        started = time.perf_counter()
+        refreshed = await self.run_cycle()
+        if refreshed:
+            log.info(
+                "refreshed %d segment estimates in %.2fs", refreshed, time.perf_counter() - started
+            )
+
+    def periodic(self) -> Periodic:
+        pause = min(self._interval.total_seconds(), 60.0)
+        return Periodic("estimate-refresh", self.logged_cycle, interval_seconds=pause)

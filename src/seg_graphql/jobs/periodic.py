@@ -1,0 +1,54 @@
+"""A background cycle that runs every interval and stops between cycles, never in one.
+
+Stopping waits for the running cycle to finish (up to a bound) instead of cancelling it:
+cancelling a driver call mid-flight can leave a write half-done on the server and, on
+FerretDB, left the next test's drop waiting on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+
+class Periodic:
+    def __init__(
+        self,
+        name: str,
+        cycle: Callable[[], Awaitable[object]],
+        *,
+        interval_seconds: float,
+        stop_timeout_seconds: float = 30.0,
+    ) -> None:
+        self.name = name
+        self._cycle = cycle
+        self._interval = interval_seconds
+        self._stop_timeout = stop_timeout_seconds
+        self._stop = asyncio.Event()
+
+    async def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self._cycle()
+            except Exception:
+                log.exception("%s failed; retrying at the next interval", self.name)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self._interval)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Periodic]:
+        task = asyncio.create_task(self.run(), name=self.name)
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(task), timeout=self._stop_timeout)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task

@@ -1,0 +1,52 @@
+"""Leases and the estimate refresh, on both stores."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from seg_graphql.domain.models import Principal, Role
+from seg_graphql.jobs.estimates import EstimateRefresher
+from seg_graphql.jobs.leases import Leases
+from seg_graphql.services.segments import SegmentService
+from seg_graphql.services.users import UserService
+
+T0 = datetime(2026, 6, 1, 12, tzinfo=UTC)
+
+
+async def test_a_lease_has_one_owner_until_it_runs_out(store):
+    now = [T0]
+    a = Leases(store.db, "a", clock=lambda: now[0])
+    b = Leases(store.db, "b", clock=lambda: now[0])
+    assert await a.claim("job", timedelta(minutes=1)) is True
+    assert await b.claim("job", timedelta(minutes=1)) is False
+    assert await a.claim("job", timedelta(minutes=1)) is True  # renewing is fine
+    now[0] = T0 + timedelta(minutes=2)  # a crashed: its lease ran out
+    assert await b.claim("job", timedelta(minutes=1)) is True
+    assert await a.claim("job", timedelta(minutes=1)) is False
+    await b.release("job")
+    assert await a.claim("job", timedelta(minutes=1)) is True
+    assert await b.claim("other-job", timedelta(minutes=1)) is True
+
+
+async def test_refresh_updates_stale_estimates_of_every_tenant(store):
+    for tenant, users in (("acme", 3), ("globex", 1)):
+        principal = Principal(tenant, Role.ADMIN)
+        await SegmentService(store.db, principal).create({"name": "everyone"})
+        await UserService(store.db, principal).upsert([{"userId": f"u{i}"} for i in range(users)])
+    refresher = EstimateRefresher(store, Leases(store.db, "me"), interval_seconds=3600)
+    assert await refresher.run_cycle() == 2
+    sizes = {
+        d["tenant"]: d["estimatedSize"] for d in await store.db["segments"].find({}).to_list(None)
+    }
+    assert sizes == {"acme": 3, "globex": 1}
+    assert await refresher.run_cycle() == 0  # fresh now: nothing to do until the interval passes
+
+
+async def test_refresh_skips_while_another_process_holds_the_lease(store):
+    await SegmentService(store.db, Principal("acme", Role.ADMIN)).create({"name": "s"})
+    other = Leases(store.db, "other")
+    assert await other.claim("estimate-refresh", timedelta(minutes=10))
+    refresher = EstimateRefresher(store, Leases(store.db, "me"), interval_seconds=3600)
+    assert await refresher.run_cycle() is None
+    doc = await store.db["segments"].find_one({})
+    assert doc["estimatedSizeUpdatedAt"] is None
