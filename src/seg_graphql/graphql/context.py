@@ -33,7 +33,9 @@ class Context:
 
     @cached_property
     def users(self) -> UserService:
-        return UserService(self.store.db, self.principal)
+        return UserService(
+            self.store.db, self.principal, max_batch=self.store.capabilities.max_update_batch
+        )
 
     @cached_property
     def membership(self) -> MembershipService:

@@ -83,7 +83,7 @@ class MembershipService:
         self.principal = principal
         self._store = store
         tenant = principal.tenant
-        self.users = UserStore(store.db, tenant)
+        self.users = UserStore(store.db, tenant, max_batch=store.capabilities.max_update_batch)
         self.segments = SegmentStore(store.db, tenant)
         self.events = EventStore(store.db, tenant)
         self._now = clock

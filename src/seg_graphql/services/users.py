@@ -29,9 +29,11 @@ class UpsertResult:
 
 
 class UserService:
-    def __init__(self, db: Any, principal: Principal, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, db: Any, principal: Principal, clock: Clock = utc_now, *, max_batch: int = 10_000
+    ) -> None:
         self.principal = principal
-        self.store = UserStore(db, principal.tenant)
+        self.store = UserStore(db, principal.tenant, max_batch=max_batch)
         self._now = clock
 
     async def resolve(self, user: str) -> dict[str, Any] | None:

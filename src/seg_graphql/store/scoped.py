@@ -54,13 +54,17 @@ class TenantCollection:
     async def update_many(self, query: Filter, update: Mapping[str, Any]) -> Any:
         return await self._collection.update_many(self.scope(query), _pin(update, self.tenant))
 
-    async def bulk_update(self, updates: Sequence[tuple[Filter, Mapping[str, Any], bool]]) -> Any:
-        """(filter, update, upsert) triples in one ordered bulk write, each scoped and pinned."""
+    async def bulk_update(
+        self, updates: Sequence[tuple[Filter, Mapping[str, Any], bool]], batch_size: int = 10_000
+    ) -> None:
+        """(filter, update, upsert) triples in ordered bulk writes of at most `batch_size`
+        statements (see Capabilities.max_update_batch), each scoped and pinned."""
         requests = [
             UpdateOne(self.scope(query), _pin(update, self.tenant), upsert=upsert)
             for query, update, upsert in updates
         ]
-        return await self._collection.bulk_write(requests, ordered=True)
+        for start in range(0, len(requests), batch_size):
+            await self._collection.bulk_write(requests[start : start + batch_size], ordered=True)
 
     async def insert_many(self, documents: Sequence[Mapping[str, Any]]) -> Any:
         return await self._collection.insert_many(

@@ -14,9 +14,10 @@ from seg_graphql.store.scoped import TenantCollection
 
 
 class UserStore:
-    def __init__(self, db: Any, tenant: str) -> None:
+    def __init__(self, db: Any, tenant: str, *, max_batch: int = 10_000) -> None:
         self._users = TenantCollection(db["users"], tenant)
         self.tenant = tenant
+        self._max_batch = max_batch
 
     async def upsert_profiles(self, profiles: Sequence[UserProfile], now: datetime) -> None:
         """One bulk write for the batch; ordered because FerretDB v1 has no unordered updates."""
@@ -35,7 +36,7 @@ class UserStore:
                 update["$setOnInsert"]["createdAt"] = stamp
             updates.append(({"userId": profile.user_id}, update, True))
         if updates:
-            await self._users.bulk_update(updates)
+            await self._users.bulk_update(updates, self._max_batch)
 
     async def get_many(self, user_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         ids = sorted(set(user_ids))
@@ -97,7 +98,7 @@ class UserStore:
     async def bulk_update(
         self, updates: Sequence[tuple[Mapping[str, Any], Mapping[str, Any], bool]]
     ) -> None:
-        await self._users.bulk_update(updates)
+        await self._users.bulk_update(updates, self._max_batch)
 
     async def page(
         self, query: Mapping[str, Any], *, after: str | None, limit: int
