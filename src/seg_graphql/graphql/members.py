@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from seg_graphql.domain import models
+from seg_graphql.graphql.connections import page_info
 from seg_graphql.graphql.context import Info
 from seg_graphql.graphql.membership_types import User
 from seg_graphql.graphql.pagination import check_first, decode_key, encode_key
@@ -48,11 +49,8 @@ async def member_connection(
     ]
     return MemberConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=has_next,
-            has_previous_page=after_user is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+        page_info=page_info(
+            [e.cursor for e in edges], has_next=has_next, has_previous=after_user is not None
         ),
         segment_id=segment.id,
     )

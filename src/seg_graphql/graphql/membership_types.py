@@ -10,6 +10,7 @@ import strawberry
 from seg_graphql.domain.membership import Entry
 from seg_graphql.domain.membership import MembershipState as DomainState
 from seg_graphql.domain.times import aware_utc
+from seg_graphql.graphql.connections import page_info
 from seg_graphql.graphql.context import Info
 from seg_graphql.graphql.pagination import DEFAULT_FIRST, check_first, decode_key, encode_key
 from seg_graphql.graphql.scalars import JSON, MembershipState, UnixTimestamp, UserStatus
@@ -174,11 +175,8 @@ async def history_connection(
     ]
     return MembershipEventConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=len(docs) > first,
-            has_previous_page=before is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+        page_info=page_info(
+            [e.cursor for e in edges], has_next=len(docs) > first, has_previous=before is not None
         ),
         count_total=lambda: events.count(where),
     )
@@ -284,11 +282,8 @@ def user_connection(
     ]
     return UserConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=has_next,
-            has_previous_page=has_previous,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+        page_info=page_info(
+            [e.cursor for e in edges], has_next=has_next, has_previous=has_previous
         ),
         count_total=count_total,
     )
