@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from seg_graphql.domain.membership import UserStatus
 
-MAX_BATCH = 500
 MAX_DATA_BAG_BYTES = 16 * 1024
 FUTURE_SKEW = timedelta(minutes=5)  # clocks differ; a timestamp further ahead is a mistake
 MAX_EXPIRATION_MINUTES = 10 * 366 * 24 * 60  # ten years

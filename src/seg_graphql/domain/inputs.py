@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -59,6 +59,33 @@ class LinkCreate(BaseModel):
 
 
 M = TypeVar("M", bound=BaseModel)
+
+MAX_BATCH = 500  # items per batch mutation
+
+
+def parse_batch(
+    model: type[M],
+    items: Sequence[Mapping[str, Any]],
+    path_of: Callable[[int], tuple[str | int, ...]],
+    *,
+    noun: str,
+    root: str,
+) -> tuple[dict[int, M], list[Problem]]:
+    """Validates each item on its own: valid ones by index, problems with each item's path."""
+    if len(items) > MAX_BATCH:
+        raise UserInputError.single(
+            ErrorCode.LIMIT_EXCEEDED,
+            f"at most {MAX_BATCH} {noun} per call (limit), got {len(items)}",
+            (root,),
+        )
+    valid: dict[int, M] = {}
+    problems: list[Problem] = []
+    for index, item in enumerate(items):
+        try:
+            valid[index] = parse_model(model, item, path_of(index))
+        except UserInputError as exc:
+            problems.extend(exc.problems)
+    return valid, problems
 
 
 def parse_model(model: type[M], data: Mapping[str, Any], path: tuple[str, ...]) -> M:

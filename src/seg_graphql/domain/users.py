@@ -16,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from seg_graphql.domain.times import naive_utc
 
-MAX_BATCH = 500
 MAX_BADGES = 100
 MAX_CUSTOM_FIELDS = 50
 MAX_NUMBER = 1e15

@@ -9,14 +9,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from seg_graphql.domain.changes import (
-    MAX_BATCH,
     ListEntry,
     StatusChange,
     check_expiry,
     check_timestamp,
 )
 from seg_graphql.domain.errors import ErrorCode, Problem, UserInputError
-from seg_graphql.domain.inputs import parse_model
+from seg_graphql.domain.inputs import MAX_BATCH, parse_batch
 from seg_graphql.domain.membership import (
     EMPTY_SNAPSHOT,
     Entry,
@@ -95,33 +94,27 @@ class MembershipService:
 
     async def set_statuses(self, items: Sequence[Mapping[str, Any]], root: str) -> BatchResult:
         """Applies each valid change; invalid ones are reported by index and change nothing."""
-        if len(items) > MAX_BATCH:
-            raise UserInputError.single(
-                ErrorCode.LIMIT_EXCEEDED,
-                f"at most {MAX_BATCH} status changes per call (limit), got {len(items)}",
-                (root,),
-            )
         now = self._now()
-        problems: list[Problem] = []
+
+        def path_of(index: int) -> tuple[str | int, ...]:
+            return (root, index) if root == "inputs" else (root,)
+
+        parsed, problems = parse_batch(
+            StatusChange, items, path_of, noun="status changes", root=root
+        )
         changes: dict[int, StatusChange] = {}
-        for index, item in enumerate(items):
-            path = (root, index) if root == "inputs" else (root,)
-            try:
-                change = parse_model(StatusChange, item, path)
-            except UserInputError as exc:
-                problems.extend(exc.problems)
-                continue
+        for index, change in parsed.items():
             problem = check_timestamp(change, now)
             if problem:
                 problems.append(
                     Problem(
                         ErrorCode.BAD_USER_INPUT,
                         problem,
-                        (*path, "metadata", "statusChangeTimestamp"),
+                        (*path_of(index), "metadata", "statusChangeTimestamp"),
                     )
                 )
-                continue
-            changes[index] = change
+            else:
+                changes[index] = change
         segments = await self.segments.get_many(
             int(c.segment_id) for c in changes.values() if c.segment_id.isdigit()
         )
@@ -129,7 +122,7 @@ class MembershipService:
         results: list[StatusResult | None] = [None] * len(items)
         events: list[dict[str, Any]] = []
         for index, change in changes.items():
-            path = (root, index) if root == "inputs" else (root,)
+            path = path_of(index)
             segment = segments.get(int(change.segment_id)) if change.segment_id.isdigit() else None
             user = users.get(change.user)
             problem = self._target_problem(segment, user, change.segment_id, change.user, path)
@@ -228,28 +221,19 @@ class MembershipService:
 
     async def add_to_list(self, segment_id: int, items: Sequence[Mapping[str, Any]]) -> BatchResult:
         segment = await self._editable(segment_id)
-        if len(items) > MAX_BATCH:
-            raise UserInputError.single(
-                ErrorCode.LIMIT_EXCEEDED,
-                f"at most {MAX_BATCH} users per call (limit), got {len(items)}",
-                ("users",),
-            )
         now = self._now()
-        problems: list[Problem] = []
+        parsed, problems = parse_batch(
+            ListEntry, items, lambda i: ("users", i), noun="users", root="users"
+        )
         entries: dict[int, ListEntry] = {}
-        for index, item in enumerate(items):
-            try:
-                entry = parse_model(ListEntry, item, ("users", index))
-            except UserInputError as exc:
-                problems.extend(exc.problems)
-                continue
+        for index, entry in parsed.items():
             problem = check_expiry(entry, now)
             if problem:
                 problems.append(
                     Problem(ErrorCode.BAD_USER_INPUT, problem, ("users", index, "expirationTs"))
                 )
-                continue
-            entries[index] = entry
+            else:
+                entries[index] = entry
         users = await self.users.resolve_many([e.user for e in entries.values()])
         targets: dict[int, tuple[dict[str, Any], ListEntry]] = {}
         for index, entry in entries.items():

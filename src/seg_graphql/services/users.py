@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from seg_graphql.domain.errors import ErrorCode, Problem, UserInputError, not_found
-from seg_graphql.domain.inputs import parse_model
+from seg_graphql.domain.errors import ErrorCode, Problem, not_found
+from seg_graphql.domain.inputs import parse_batch
 from seg_graphql.domain.models import Principal, Role
-from seg_graphql.domain.users import MAX_BATCH, UserProfile
+from seg_graphql.domain.users import UserProfile
 from seg_graphql.services.auth import require_role
 from seg_graphql.services.clock import Clock, utc_now
 from seg_graphql.store.users import UserStore
@@ -50,19 +50,9 @@ class UserService:
 
     async def upsert(self, items: Sequence[Mapping[str, Any]]) -> UpsertResult:
         require_role(self.principal, Role.ADMIN, Role.EDITOR)
-        if len(items) > MAX_BATCH:
-            raise UserInputError.single(
-                ErrorCode.LIMIT_EXCEEDED,
-                f"upsertUsers takes at most {MAX_BATCH} users per call (limit), got {len(items)}",
-                ("users",),
-            )
-        problems: list[Problem] = []
-        valid: dict[int, UserProfile] = {}
-        for index, item in enumerate(items):
-            try:
-                valid[index] = parse_model(UserProfile, item, ("users", index))
-            except UserInputError as exc:
-                problems.extend(exc.problems)
+        valid, problems = parse_batch(
+            UserProfile, items, lambda i: ("users", i), noun="users", root="users"
+        )
         for index in await self._conflicts(valid):
             valid.pop(index[0])
             problems.append(index[1])
