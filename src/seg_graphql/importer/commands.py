@@ -1,0 +1,107 @@
+"""USER_SEGMENT import lines (mediarithmics' user segment command), validated one by one.
+
+Field names are the seed's. CSV cells arrive as strings, NDJSON values as JSON; both go
+through the same model, which converts numeric strings. A user is named by
+user_account_id + compartment_id, else email_hash, else user_agent_id (in that order); a
+segment by segment_id, else segment_technical_name.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+import orjson
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from seg_graphql.domain.changes import MAX_DATA_BAG_BYTES, MAX_EXPIRATION_MINUTES
+
+Identifier = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[^\s$\x00]+$"
+    ),
+]
+
+USER_SEGMENT_FIELDS = (
+    "operation",
+    "compartment_id",
+    "user_account_id",
+    "email_hash",
+    "user_agent_id",
+    "segment_id",
+    "segment_technical_name",
+    "expiration_duration",
+    "expiration_ts",
+    "data_bag",
+    "weight",
+)
+
+
+class Operation(StrEnum):
+    UPDATE = "UPDATE"
+    DELETE = "DELETE"
+
+
+class UserSegmentCommand(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    operation: Operation
+    compartment_id: Identifier | None = None
+    user_account_id: Identifier | None = None
+    email_hash: Identifier | None = None
+    user_agent_id: Identifier | None = None
+    segment_id: Annotated[str, StringConstraints(pattern=r"^\d{1,15}$")] | None = None
+    segment_technical_name: Identifier | None = None
+    expiration_duration: int = Field(ge=0, le=MAX_EXPIRATION_MINUTES)
+    expiration_ts: int | None = Field(default=None, ge=0)
+    data_bag: Any = None
+    weight: float = Field(default=1.0, ge=0.0, le=1.0)
+
+    @field_validator("segment_id", mode="before")
+    @classmethod
+    def _segment_id_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("data_bag", mode="before")
+    @classmethod
+    def _escaped_json(cls, value: Any) -> Any:
+        # The seed sends data_bag as an escaped JSON string; decode it here, once.
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ValueError("data_bag must be an escaped JSON string")
+        if len(value.encode()) > MAX_DATA_BAG_BYTES:
+            raise ValueError(f"data_bag is limited to {MAX_DATA_BAG_BYTES} bytes")
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            raise ValueError("data_bag is not valid JSON") from None
+
+    @model_validator(mode="after")
+    def _names_a_user_and_a_segment(self) -> UserSegmentCommand:
+        if (self.user_account_id is None) != (self.compartment_id is None):
+            raise ValueError("user_account_id and compartment_id go together")
+        if not (self.user_account_id or self.email_hash or self.user_agent_id):
+            raise ValueError(
+                "no user identifier: give user_account_id + compartment_id, "
+                "email_hash or user_agent_id"
+            )
+        if self.segment_id is None and self.segment_technical_name is None:
+            raise ValueError("give segment_id or segment_technical_name")
+        return self
+
+    def user_key(self) -> tuple[str, Any]:
+        """The stored field and value that name the user, by the documented precedence."""
+        if self.user_account_id is not None:
+            return "account", (self.compartment_id, self.user_account_id)
+        if self.email_hash is not None:
+            return "emailHash", self.email_hash
+        return "userAgentId", self.user_agent_id
