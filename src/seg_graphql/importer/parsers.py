@@ -92,9 +92,7 @@ def _decode(decoder: codecs.IncrementalDecoder, raw: bytes) -> str | None:
 async def parse_ndjson(chunks: AsyncIterator[bytes]) -> AsyncIterator[Record | LineError]:
     async for number, text in lines_of(chunks):
         if text is None:
-            yield LineError(
-                number, "UNREADABLE_LINE", f"longer than {MAX_LINE_BYTES} bytes or not UTF-8"
-            )
+            yield _unreadable(number)
             continue
         if not text.strip():
             continue
@@ -120,9 +118,7 @@ async def parse_csv(
         if text is None:
             if header is None:
                 raise FileError("BAD_HEADER", "the CSV header is unreadable")
-            yield LineError(
-                number, "UNREADABLE_LINE", f"longer than {MAX_LINE_BYTES} bytes or not UTF-8"
-            )
+            yield _unreadable(number)
             continue
         if not text.strip():
             continue
@@ -148,6 +144,10 @@ async def parse_csv(
         )
     if header is None:
         raise FileError("EMPTY_FILE", "the file is empty: a CSV import needs a header line")
+
+
+def _unreadable(number: int) -> LineError:
+    return LineError(number, "UNREADABLE_LINE", f"longer than {MAX_LINE_BYTES} bytes or not UTF-8")
 
 
 def _check_header(cells: list[str], allowed: set[str]) -> list[str]:
