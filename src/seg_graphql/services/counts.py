@@ -89,7 +89,11 @@ class CountService:
 
     async def estimate(self, segments: Mapping[int, Segment]) -> list[Segment]:
         ids = sorted(segments)
-        counts = await self._membership.member_counts(segments, ids)
+        counts: list[int] = []
+        for start in range(0, len(ids), FACET_CHUNK):  # bounded $facet commands
+            counts += await self._membership.member_counts(
+                segments, ids[start : start + FACET_CHUNK]
+            )
         now = self._now()
         updated = []
         for segment_id, count in zip(ids, counts, strict=True):
