@@ -96,3 +96,14 @@ async def test_segment_criteria_follow_the_other_segments_membership(admin):
     assert [m["state"] for m in check["membership"]["memberships"]] == ["MATCHED", "LISTED", "NONE"]
     await set_status(admin, "a", gold, "BLOCK")
     assert await members(gold_not_vip) == (["c"], 1)
+
+
+async def test_deleting_a_segment_removes_its_entries_but_keeps_its_history(admin, store):
+    segment = await create_segment(admin, type="STATIC")
+    await upsert(admin, {"userId": "u1"})
+    await add_users(admin, segment, {"user": "u1"})
+    await admin.data("mutation($id: ID!) { deleteSegment(id: $id) { deletedId } }", {"id": segment})
+    doc = await store.db["users"].find_one({"userId": "u1"})
+    assert f"s{segment}" not in (doc.get("m") or {}) and int(segment) not in (doc.get("segs") or [])
+    user = (await admin.data(USER_HISTORY, {"id": "u1"}))["user"]["history"]
+    assert [e["node"]["action"] for e in user["edges"]] == ["LISTED"]
