@@ -10,20 +10,26 @@ from seg_graphql.graphql.types import PageInfo, Segment
 
 
 @strawberry.type
+class CountedConnection:
+    """What every list shares: its page info, and a total counted only when asked for."""
+
+    page_info: PageInfo
+    count_total: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="All items matching the list's filter, across pages.")
+    async def total_count(self) -> int:
+        return await self.count_total()
+
+
+@strawberry.type
 class SegmentEdge:
     cursor: str
     node: Segment
 
 
 @strawberry.type
-class SegmentConnection:
+class SegmentConnection(CountedConnection):
     edges: list[SegmentEdge]
-    page_info: PageInfo
-    count_total: strawberry.Private[Callable[[], Awaitable[int]]]
-
-    @strawberry.field(description="All segments matching the filter, across pages.")
-    async def total_count(self) -> int:
-        return await self.count_total()
 
     @strawberry.field(description="The edges' nodes, for clients that need no cursors.")
     def nodes(self) -> list[Segment]:

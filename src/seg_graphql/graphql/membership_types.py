@@ -7,14 +7,15 @@ from typing import Any
 
 import strawberry
 
+from seg_graphql.domain.errors import bad_input
 from seg_graphql.domain.membership import Entry
 from seg_graphql.domain.membership import MembershipState as DomainState
 from seg_graphql.domain.times import aware_utc
-from seg_graphql.graphql.connections import page_info
+from seg_graphql.graphql.connections import CountedConnection, page_info
 from seg_graphql.graphql.context import Info
 from seg_graphql.graphql.pagination import DEFAULT_FIRST, check_first, decode_key, encode_key
 from seg_graphql.graphql.scalars import JSON, MembershipState, UnixTimestamp, UserStatus
-from seg_graphql.graphql.types import PageInfo, Segment
+from seg_graphql.graphql.types import Segment
 from seg_graphql.services.membership import Membership as DomainMembership
 
 
@@ -146,14 +147,8 @@ class MembershipEventEdge:
 
 
 @strawberry.type
-class MembershipEventConnection:
+class MembershipEventConnection(CountedConnection):
     edges: list[MembershipEventEdge]
-    page_info: PageInfo
-    count_total: strawberry.Private[Any]
-
-    @strawberry.field
-    async def total_count(self) -> int:
-        return await self.count_total()
 
 
 async def history_connection(
@@ -162,8 +157,6 @@ async def history_connection(
     check_first(first)
     before = decode_key("event", after)
     if before is not None and not _is_object_id(before):
-        from seg_graphql.domain.errors import bad_input
-
         raise bad_input("not a valid cursor for this list", ("after",))
     events = info.context.membership.events
     docs = await events.page(where, before=before, limit=first + 1)
@@ -260,14 +253,8 @@ class UserEdge:
 
 
 @strawberry.type
-class UserConnection:
+class UserConnection(CountedConnection):
     edges: list[UserEdge]
-    page_info: PageInfo
-    count_total: strawberry.Private[Any]
-
-    @strawberry.field
-    async def total_count(self) -> int:
-        return await self.count_total()
 
     @strawberry.field
     def nodes(self) -> list[User]:
