@@ -101,3 +101,16 @@ async def test_history_resolves_segments_and_users_in_batches(admin, store):
     assert len(events) >= 6 and all(e["node"]["user"]["id"] == "u03" for e in events)
     assert {e["node"]["segment"]["id"] for e in events} >= set(ids[:6])
     assert cost == 4  # user, events page, one batch of segments, one batch of users
+
+
+async def test_membership_check_never_answers_for_another_tenants_segment(client_for):
+    globex = await client_for("globex")
+    theirs = await create_segment(globex)
+    acme = await client_for("acme")
+    await upsert(acme, {"userId": "u1"})
+    mine = await create_segment(acme, type="STATIC")
+    body = await acme.post(CHECK, {"userId": "u1", "segmentIds": [mine, str(int(theirs) + 1)]})
+    assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    # the same numeric id exists in both tenants: acme's answer is about acme's segment only
+    own = await acme.data(CHECK, {"userId": "u1", "segmentIds": [theirs]})
+    assert own["membership"]["memberships"][0]["segment"]["id"] == theirs == mine

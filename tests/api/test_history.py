@@ -107,3 +107,13 @@ async def test_deleting_a_segment_removes_its_entries_but_keeps_its_history(admi
     assert f"s{segment}" not in (doc.get("m") or {}) and int(segment) not in (doc.get("segs") or [])
     user = (await admin.data(USER_HISTORY, {"id": "u1"}))["user"]["history"]
     assert [e["node"]["action"] for e in user["edges"]] == ["LISTED"]
+
+
+async def test_history_refuses_a_cursor_it_did_not_issue(admin):
+    segment = await create_segment(admin)
+    from seg_graphql.graphql.pagination import encode_key
+
+    for cursor in ("garbage", encode_key("event", "not-an-object-id"), encode_key("user", "u1")):
+        body = await admin.post(SEGMENT_HISTORY, {"id": segment, "after": cursor})
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        assert body["errors"][0]["extensions"]["field"] == "after"
