@@ -14,6 +14,7 @@ from seg_graphql.domain.models import Role
 from seg_graphql.graphql.limits import QueryLimits
 from seg_graphql.graphql.schema import build_schema
 from seg_graphql.jobs.estimates import EstimateRefresher
+from seg_graphql.jobs.imports import ImportWorker
 from seg_graphql.jobs.leases import Leases, new_owner_id
 from seg_graphql.jobs.list_expiry import ListExpirySweeper
 from seg_graphql.services.auth import Authenticator, mint_key
@@ -54,8 +55,20 @@ def create_app(
             Leases(opened.db, new_owner_id()),
             interval_seconds=settings.estimate_interval_seconds,
         )
+        importer = ImportWorker(
+            opened,
+            new_owner_id(),
+            lease_seconds=settings.import_lease_seconds,
+            poll_seconds=settings.import_poll_seconds,
+            batch_lines=settings.import_batch_lines,
+        )
+        app.state.wake_imports = importer.wake
         try:
-            async with sweeper.periodic().running(), refresher.periodic().running():
+            async with (
+                sweeper.periodic().running(),
+                refresher.periodic().running(),
+                importer.periodic().running(),
+            ):
                 yield
         finally:
             if owned:
@@ -66,6 +79,7 @@ def create_app(
         runtime=None,
         metrics=metrics,
         max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.import_max_bytes,
         graphiql=settings.graphiql,
     )
     app = Starlette(

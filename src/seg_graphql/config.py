@@ -30,4 +30,16 @@ class Settings(BaseSettings):
     counts_cache_seconds: float = Field(
         default=300.0, ge=0, description="How long segmentCounts results are cached"
     )
+    import_max_bytes: int = Field(
+        default=1024**3, ge=1_000, description="Largest import file accepted (bytes)"
+    )
+    import_lease_seconds: float = Field(
+        default=60.0, gt=0, description="How long a worker holds an import job between checkpoints"
+    )
+    import_poll_seconds: float = Field(
+        default=2.0, gt=0, description="How often workers look for import jobs to claim or resume"
+    )
+    import_batch_lines: int = Field(
+        default=1000, ge=1, le=10_000, description="Lines applied between two checkpoints"
+    )
     log_level: str = "info"

@@ -20,7 +20,7 @@ async def chunks(data: bytes, size: int):
 
 
 async def collect(parser):
-    return [item async for item in parser]
+    return [item async for batch in parser for item in batch]
 
 
 @pytest.mark.parametrize("size", [1, 3, 7, 1024])

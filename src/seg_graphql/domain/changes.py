@@ -62,12 +62,16 @@ class ListEntry(BaseModel):
         return value
 
     def expires_at(self, now: datetime) -> datetime | None:
-        """expirationTs wins when given; else expirationDuration minutes; 0 means never."""
-        if self.expiration_ts:
-            return datetime.fromtimestamp(self.expiration_ts, UTC)
-        if self.expiration_duration:
-            return now + timedelta(minutes=self.expiration_duration)
-        return None
+        return expiry_of(self.expiration_ts, self.expiration_duration, now)
+
+
+def expiry_of(expiration_ts: int | None, duration_minutes: int, now: datetime) -> datetime | None:
+    """The expiration timestamp wins when given; else the duration in minutes; 0 means never."""
+    if expiration_ts:
+        return datetime.fromtimestamp(expiration_ts, UTC)
+    if duration_minutes:
+        return now + timedelta(minutes=duration_minutes)
+    return None
 
 
 def check_timestamp(change: StatusChange, now: datetime) -> str | None:
@@ -84,12 +88,16 @@ def check_timestamp(change: StatusChange, now: datetime) -> str | None:
 
 
 def check_expiry(entry: ListEntry, now: datetime) -> str | None:
-    if entry.expiration_ts > _MILLISECONDS_LOOK:
-        return "expirationTs looks like milliseconds; send Unix seconds"
-    if entry.expiration_ts and entry.expiration_ts <= now.timestamp():
-        return f"expirationTs {entry.expiration_ts} is in the past"
-    if entry.expiration_ts and entry.expiration_ts > (
-        now.timestamp() + MAX_EXPIRATION_MINUTES * 60
-    ):
-        return "expirationTs is more than ten years ahead"
+    return check_expiration_ts(entry.expiration_ts, now, "expirationTs")
+
+
+def check_expiration_ts(value: int | None, now: datetime, name: str) -> str | None:
+    if not value:
+        return None
+    if value > _MILLISECONDS_LOOK:
+        return f"{name} looks like milliseconds; send Unix seconds"
+    if value <= now.timestamp():
+        return f"{name} {value} is in the past"
+    if value > now.timestamp() + MAX_EXPIRATION_MINUTES * 60:
+        return f"{name} is more than ten years ahead"
     return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -13,6 +14,7 @@ from strawberry.types import Info as StrawberryInfo
 from seg_graphql.config import Settings
 from seg_graphql.domain.models import Principal, Segment
 from seg_graphql.services.counts import CountService
+from seg_graphql.services.imports import ImportService
 from seg_graphql.services.membership import MemberPageKey, MembershipService
 from seg_graphql.services.segments import SegmentService
 from seg_graphql.services.users import UserService
@@ -25,6 +27,7 @@ class Context:
     principal: Principal
     request_id: str
     settings: Settings | None = None
+    wake_imports: Callable[[], None] | None = None  # starts this process's import worker now
     extra: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
@@ -40,6 +43,11 @@ class Context:
     @cached_property
     def membership(self) -> MembershipService:
         return MembershipService(self.store, self.principal)
+
+    @cached_property
+    def imports(self) -> ImportService:
+        max_bytes = self.settings.import_max_bytes if self.settings else 1024**3
+        return ImportService(self.store.db, self.principal, max_bytes=max_bytes)
 
     @cached_property
     def counts(self) -> CountService:

@@ -89,7 +89,7 @@ class MembershipEvent:
     user_id: str
     at: datetime
     action: str = strawberry.field(
-        description="OVERRIDE_SET, OVERRIDE_RESET, LISTED, UNLISTED, EXPIRED or IMPORTED."
+        description="OVERRIDE_SET, OVERRIDE_RESET, LISTED, UNLISTED or EXPIRED (see source)."
     )
     before: MembershipSnapshot
     after: MembershipSnapshot

@@ -16,6 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from seg_graphql.graphql.counts import CountMutation, CountQuery
+from seg_graphql.graphql.imports import ImportMutation, ImportQuery
 from seg_graphql.graphql.limits import QueryLimits, limits_rule
 from seg_graphql.graphql.membership_mutations import MembershipMutation
 from seg_graphql.graphql.membership_queries import MembershipQuery
@@ -23,8 +24,10 @@ from seg_graphql.graphql.mutations import SegmentMutation
 from seg_graphql.graphql.queries import SegmentQuery
 from seg_graphql.graphql.scalars import SCALAR_MAP
 
-Query = merge_types("Query", (SegmentQuery, MembershipQuery, CountQuery))
-Mutation = merge_types("Mutation", (SegmentMutation, MembershipMutation, CountMutation))
+Query = merge_types("Query", (SegmentQuery, MembershipQuery, CountQuery, ImportQuery))
+Mutation = merge_types(
+    "Mutation", (SegmentMutation, MembershipMutation, CountMutation, ImportMutation)
+)
 
 _CACHE_SIZE = 512
 

@@ -22,13 +22,7 @@ from pydantic import (
 )
 
 from seg_graphql.domain.changes import MAX_DATA_BAG_BYTES, MAX_EXPIRATION_MINUTES
-
-Identifier = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[^\s$\x00]+$"
-    ),
-]
+from seg_graphql.domain.users import PROFILE_FIELDS, Identifier
 
 USER_SEGMENT_FIELDS = (
     "operation",
@@ -100,8 +94,52 @@ class UserSegmentCommand(BaseModel):
 
     def user_key(self) -> tuple[str, Any]:
         """The stored field and value that name the user, by the documented precedence."""
+        return self.user_keys()[0]
+
+    def user_keys(self) -> list[tuple[str, Any]]:
+        """Every identifier the line gives, by precedence: the first that names a known
+        user is the user."""
+        keys: list[tuple[str, Any]] = []
         if self.user_account_id is not None:
-            return "account", (self.compartment_id, self.user_account_id)
+            keys.append(("account", (self.compartment_id, self.user_account_id)))
         if self.email_hash is not None:
-            return "emailHash", self.email_hash
-        return "userAgentId", self.user_agent_id
+            keys.append(("emailHash", self.email_hash))
+        if self.user_agent_id is not None:
+            keys.append(("userAgentId", self.user_agent_id))
+        return keys
+
+    def new_user_id(self) -> str:
+        """The userId of a user this line creates: derived from its first identifier, so
+        re-applying the line finds the same user."""
+        field, value = self.user_key()
+        if field == "account":
+            return f"account:{value[0]}:{value[1]}"
+        return f"{'email_hash' if field == 'emailHash' else 'user_agent'}:{value}"
+
+    def identity_fields(self) -> dict[str, str]:
+        """The identifiers a created user is stored with."""
+        fields = {
+            "compartmentId": self.compartment_id,
+            "userAccountId": self.user_account_id,
+            "emailHash": self.email_hash,
+            "userAgentId": self.user_agent_id,
+        }
+        return {k: v for k, v in fields.items() if v is not None}
+
+
+# USER_PROFILE lines carry upsertUsers' fields; in CSV, list and object cells hold JSON.
+USER_PROFILE_FIELDS = ("userId", *PROFILE_FIELDS)
+_JSON_CELLS = ("badges", "customFields")
+
+
+def profile_fields(fields: dict[str, Any], *, from_csv: bool) -> dict[str, Any]:
+    if not from_csv:
+        return fields
+    decoded = dict(fields)
+    for name in _JSON_CELLS:
+        if isinstance(decoded.get(name), str):
+            try:
+                decoded[name] = orjson.loads(decoded[name])
+            except orjson.JSONDecodeError:
+                raise ValueError(f"{name}: a CSV cell of {name} must hold JSON") from None
+    return decoded

@@ -29,15 +29,32 @@ class Periodic:
         self._interval = interval_seconds
         self._stop_timeout = stop_timeout_seconds
         self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def wake(self) -> None:
+        """Starts the next cycle now instead of at the end of the interval."""
+        self._wake.set()
 
     async def run(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()
             try:
                 await self._cycle()
             except Exception:
                 log.exception("%s failed; retrying at the next interval", self.name)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=self._interval)
+            await self._pause()
+
+    async def _pause(self) -> None:
+        waits = [asyncio.ensure_future(e.wait()) for e in (self._stop, self._wake)]
+        try:
+            await asyncio.wait(waits, timeout=self._interval, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Periodic]:

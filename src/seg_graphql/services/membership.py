@@ -15,9 +15,9 @@ from seg_graphql.domain.changes import (
     check_timestamp,
 )
 from seg_graphql.domain.errors import ErrorCode, Problem, UserInputError
+from seg_graphql.domain.history import event_document, with_entry
 from seg_graphql.domain.inputs import MAX_BATCH, parse_batch
 from seg_graphql.domain.membership import (
-    EMPTY_SNAPSHOT,
     Entry,
     MembershipState,
     UserStatus,
@@ -190,7 +190,7 @@ class MembershipService:
             doc = current.get(user["userId"], user)
             return StatusResult(segment, doc, False, entry_of(doc, segment.id)), None
         old = entry_of(before, segment.id)
-        after_doc = _with_entry(
+        after_doc = with_entry(
             before,
             segment.id,
             {
@@ -321,7 +321,7 @@ class MembershipService:
             if listed and fields["expiresAt"] is not None:
                 update["$min"] = {"nextExpiry": fields["expiresAt"]}
             updates.append(({"userId": user["userId"]}, update, False))
-            after_doc = _with_entry(user, segment.id, fields)
+            after_doc = with_entry(user, segment.id, fields)
             old, new = entry_of(user, segment.id), entry_of(after_doc, segment.id)
             results[index] = StatusResult(segment, after_doc, True, new)
             events.append(
@@ -460,44 +460,5 @@ class MembershipService:
         everything = await self.closure(found)
         return user, self.memberships_of(user, everything, only=list(segment_ids))
 
-    # ------------------------------------------------------------ history
-
-    def _event(
-        self,
-        segment_id: int,
-        user_id: str,
-        now: datetime,
-        action: str,
-        old: Entry | None,
-        new: Entry | None,
-        source: str,
-        *,
-        reference_id: str | None = None,
-        description: str | None = None,
-        status_at: datetime | None = None,
-    ) -> dict[str, Any]:
-        return {
-            "segmentId": segment_id,
-            "userId": user_id,
-            "at": naive_utc(now),
-            "action": action,
-            "before": old.snapshot(now) if old else dict(EMPTY_SNAPSHOT),
-            "after": new.snapshot(now) if new else dict(EMPTY_SNAPSHOT),
-            "source": source,
-            "actorKeyId": self.principal.key_id,
-            "actorUserId": self.principal.user_id,
-            "referenceId": reference_id,
-            "description": description,
-            "statusAt": status_at,
-        }
-
-
-def _with_entry(
-    doc: Mapping[str, Any], segment_id: int, fields: Mapping[str, Any]
-) -> dict[str, Any]:
-    entries = dict(doc.get("m") or {})
-    entries[f"s{segment_id}"] = {**(entries.get(f"s{segment_id}") or {}), **fields}
-    segs = list(doc.get("segs") or [])
-    if segment_id not in segs:
-        segs.append(segment_id)
-    return {**doc, "m": entries, "segs": segs}
+    def _event(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return event_document(self.principal, *args, **kwargs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 
 class DuplicateKey(Exception):
@@ -20,7 +20,16 @@ def duplicates_as_domain() -> Iterator[None]:
         yield
     except DuplicateKeyError as exc:
         raise DuplicateKey(str(exc)) from exc
-    except OperationFailure as exc:
-        if exc.code == 11000 or "UNIQUE constraint failed" in str(exc):
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors") or []
+        if errors and all(_duplicate(e.get("code"), e.get("errmsg", "")) for e in errors):
             raise DuplicateKey(str(exc)) from exc
         raise
+    except OperationFailure as exc:
+        if _duplicate(exc.code, str(exc)):
+            raise DuplicateKey(str(exc)) from exc
+        raise
+
+
+def _duplicate(code: int | None, message: str) -> bool:
+    return code == 11000 or "UNIQUE constraint failed" in message

@@ -8,6 +8,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import DESCENDING
 
+from seg_graphql.store.errors import duplicates_as_domain
 from seg_graphql.store.scoped import TenantCollection
 
 
@@ -18,6 +19,19 @@ class EventStore:
     async def record(self, events: Sequence[Mapping[str, Any]]) -> None:
         if events:
             await self._events.insert_many(list(events))
+
+    async def record_once(self, events: Sequence[Mapping[str, Any]]) -> None:
+        """Records events whose (caller-chosen) _id is not recorded yet: replaying a batch
+        of a resumed import records each of its events once."""
+        if not events:
+            return
+        ids = [event["_id"] for event in events]
+        found = await self._events.find({"_id": {"$in": ids}}, {"_id": True}).to_list(None)
+        seen = {doc["_id"] for doc in found}
+        fresh = [event for event in events if event["_id"] not in seen]
+        if fresh:
+            with duplicates_as_domain():
+                await self._events.insert_many(fresh)
 
     async def page(
         self, where: Mapping[str, Any], *, before: str | None, limit: int

@@ -52,6 +52,18 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("tenant", ASCENDING), ("minWeight", ASCENDING)], unique=True, name="tenant_min_weight"
         ),
     ],
+    "imports": [
+        IndexModel([("tenant", ASCENDING), ("status", ASCENDING)], name="tenant_status"),
+        # workers look for claimable jobs across tenants
+        IndexModel([("status", ASCENDING), ("leaseUntil", ASCENDING)], name="status_lease"),
+    ],
+    "import_chunks": [
+        IndexModel(
+            [("tenant", ASCENDING), ("importId", ASCENDING), ("n", ASCENDING)],
+            unique=True,
+            name="tenant_import_n",
+        ),
+    ],
     "api_keys": [
         # The one lookup that precedes knowing the tenant: the key hash itself.
         IndexModel([("hash", ASCENDING)], unique=True, name="hash"),

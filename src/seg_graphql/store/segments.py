@@ -74,6 +74,15 @@ class SegmentStore:
         docs = await self._segments.find({"id": {"$in": ids}}, _PROJECTION).to_list(None)
         return {doc["id"]: from_document(doc) for doc in docs}
 
+    async def get_many_by_technical_name(self, names: Iterable[str]) -> dict[str, Segment]:
+        wanted = sorted(set(names))
+        if not wanted:
+            return {}
+        docs = await self._segments.find({"technicalName": {"$in": wanted}}, _PROJECTION).to_list(
+            None
+        )
+        return {doc["technicalName"]: from_document(doc) for doc in docs}
+
     async def get_by_technical_name(self, technical_name: str) -> Segment | None:
         doc = await self._segments.find_one({"technicalName": technical_name}, _PROJECTION)
         return from_document(doc) if doc else None

@@ -150,3 +150,20 @@ class UserStore:
             {"nextExpiry": {"$ne": None, "$lte": naive_utc(now)}}, {"_id": False}
         ).limit(limit)
         return await cursor.to_list(limit)
+
+    async def find_by_identifiers(self, keys: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
+        """Users holding any of the import identifiers ('account' (compartment, account),
+        'emailHash', 'userAgentId'), in one query."""
+        wanted: dict[str, set[Any]] = {}
+        for field, value in keys:
+            if field == "account":
+                wanted.setdefault("userAccountId", set()).add(value[1])
+            else:
+                wanted.setdefault(field, set()).add(value)
+        if not wanted:
+            return []
+        docs = await self._users.find(
+            {"$or": [{f: {"$in": sorted(values)}} for f, values in wanted.items()]},
+            {"_id": False},
+        ).to_list(None)
+        return docs

@@ -15,6 +15,9 @@ from typing import Any
 
 import orjson
 import strawberry
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
@@ -25,6 +28,7 @@ from seg_graphql.domain.errors import AccessError
 from seg_graphql.graphql.context import Context
 from seg_graphql.graphql.errors import format_error
 from seg_graphql.web.metrics import Metrics
+from seg_graphql.web.uploads import BadMultipart, BodyTooLarge, has_preflight_header, read_multipart
 
 log = logging.getLogger("seg_graphql.web")
 
@@ -42,11 +46,14 @@ class GraphQLEndpoint:
         metrics: Metrics,
         max_body_bytes: int,
         graphiql: bool,
+        max_upload_bytes: int = 0,
     ) -> None:
         self.schema = schema
         self.runtime = runtime  # app.state: the store and authenticator appear at start-up
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        # an upload carries the file plus the form's own fields and boundaries
+        self.max_upload_bytes = (max_upload_bytes or max_body_bytes) + 64 * 1024
         self.graphiql = graphiql
         self._ide_html = get_graphql_ide_html() if graphiql else ""
 
@@ -55,25 +62,29 @@ class GraphQLEndpoint:
         request_id = _request_id(request)
         operation = "anonymous"
         outcome = "error"
+        form: FormData | None = None
         try:
             if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
                 if not self.graphiql:
                     return _failure(404, "GraphiQL is disabled", "NOT_FOUND", request_id)
                 outcome = "ide"
                 return HTMLResponse(self._ide_html)
-            body = await self._read_params(request)
+            runtime = self.runtime
+            authorization = request.headers.get("authorization")
+            principal = None
+            if _is_multipart(request):  # refuse strangers before reading a large upload
+                principal = await runtime.authenticator.authenticate(authorization)
+            body, form = await self._read_params(request)
             if isinstance(body, Response):
                 return _with_id(body, request_id)
             operation = self.metrics.operation_label(body.get("operationName"))
-            runtime = self.runtime
-            principal = await runtime.authenticator.authenticate(
-                request.headers.get("authorization")
-            )
+            principal = principal or await runtime.authenticator.authenticate(authorization)
             context = Context(
                 store=runtime.store,
                 principal=principal,
                 request_id=request_id,
                 settings=runtime.settings,
+                wake_imports=getattr(runtime, "wake_imports", None),
             )
             result = await self.schema.execute(
                 body["query"],
@@ -89,6 +100,8 @@ class GraphQLEndpoint:
             else:
                 outcome = "ok"
             return _json(payload, 200, request_id)
+        except BodyTooLarge:
+            return _with_id(_too_large(self.max_upload_bytes), request_id)
         except InvalidOperationTypeError:
             return _failure(405, "mutations need POST", "BAD_REQUEST", request_id)
         except AccessError as exc:
@@ -107,9 +120,41 @@ class GraphQLEndpoint:
                 request_id,
             )
         finally:
+            if form is not None:
+                await form.close()
             self.metrics.observe(operation, outcome, time.perf_counter() - started)
 
-    async def _read_params(self, request: Request) -> dict[str, Any] | Response:
+    async def _read_params(
+        self, request: Request
+    ) -> tuple[dict[str, Any] | Response, FormData | None]:
+        if _is_multipart(request):
+            return await self._read_multipart(request)
+        return await self._read_json(request), None
+
+    async def _read_multipart(
+        self, request: Request
+    ) -> tuple[dict[str, Any] | Response, FormData | None]:
+        if not has_preflight_header(request):
+            return _failure(
+                400,
+                "multipart requests need the header 'Apollo-Require-Preflight: true' "
+                "(CSRF protection)",
+                "BAD_REQUEST",
+            ), None
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_upload_bytes:
+            return _too_large(self.max_upload_bytes), None
+        try:
+            params, form = await read_multipart(request, self.max_upload_bytes)
+        except BadMultipart as exc:
+            return _failure(400, str(exc), "BAD_REQUEST"), None
+        except (MultiPartException, HTTPException) as exc:
+            # Starlette turns the parser's MultiPartException into an HTTPException
+            detail = getattr(exc, "message", None) or getattr(exc, "detail", "")
+            return _failure(400, f"malformed multipart body: {detail}", "BAD_REQUEST"), None
+        return _check_params(params), form
+
+    async def _read_json(self, request: Request) -> dict[str, Any] | Response:
         if request.method == "GET":
             params: dict[str, Any] = dict(request.query_params)
             if "variables" in params:
@@ -120,7 +165,11 @@ class GraphQLEndpoint:
         else:
             content_type = request.headers.get("content-type", "")
             if not content_type.startswith("application/json"):
-                return _failure(415, "send the request as application/json", "BAD_REQUEST")
+                return _failure(
+                    415,
+                    "send the request as application/json (or multipart/form-data with files)",
+                    "BAD_REQUEST",
+                )
             declared = request.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self.max_body_bytes:
                 return _too_large(self.max_body_bytes)
@@ -147,6 +196,12 @@ def _check_params(params: Any) -> dict[str, Any] | Response:
     if name is not None and not isinstance(name, str):
         return _failure(400, "'operationName' must be a string", "BAD_REQUEST")
     return params
+
+
+def _is_multipart(request: Request) -> bool:
+    return request.method == "POST" and request.headers.get("content-type", "").startswith(
+        "multipart/form-data"
+    )
 
 
 def _request_id(request: Request) -> str:

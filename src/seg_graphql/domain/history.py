@@ -1,0 +1,56 @@
+"""History events of membership changes, and a user document as a change leaves it.
+
+Shared by the membership API and imports so that both record the same event shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from seg_graphql.domain.membership import EMPTY_SNAPSHOT, Entry
+from seg_graphql.domain.models import Principal
+from seg_graphql.domain.times import naive_utc
+
+
+def event_document(
+    principal: Principal,
+    segment_id: int,
+    user_id: str,
+    now: datetime,
+    action: str,
+    old: Entry | None,
+    new: Entry | None,
+    source: str,
+    *,
+    reference_id: str | None = None,
+    description: str | None = None,
+    status_at: datetime | None = None,
+) -> dict[str, Any]:
+    return {
+        "segmentId": segment_id,
+        "userId": user_id,
+        "at": naive_utc(now),
+        "action": action,
+        "before": old.snapshot(now) if old else dict(EMPTY_SNAPSHOT),
+        "after": new.snapshot(now) if new else dict(EMPTY_SNAPSHOT),
+        "source": source,
+        "actorKeyId": principal.key_id,
+        "actorUserId": principal.user_id,
+        "referenceId": reference_id,
+        "description": description,
+        "statusAt": status_at,
+    }
+
+
+def with_entry(
+    doc: Mapping[str, Any], segment_id: int, fields: Mapping[str, Any]
+) -> dict[str, Any]:
+    """`doc` with fields of its m.s<segment_id> entry replaced, as the update will store it."""
+    entries = dict(doc.get("m") or {})
+    entries[f"s{segment_id}"] = {**(entries.get(f"s{segment_id}") or {}), **fields}
+    segs = list(doc.get("segs") or [])
+    if segment_id not in segs:
+        segs.append(segment_id)
+    return {**doc, "m": entries, "segs": segs}

@@ -1,0 +1,204 @@
+"""The import worker: claims import jobs under a lease and runs them batch by batch.
+
+Each batch is applied, then checkpointed (counts, first errors, the last line done, and a
+renewed lease) in one conditional update. A worker killed mid-batch leaves its lease to run
+out; the next claim resumes after the last checkpoint, and the batch in flight is applied
+again, which changes nothing it already did (see importer/applier.py). A worker asked to
+stop finishes its batch, checkpoints and releases the job for any worker to resume.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from bson import ObjectId
+
+from seg_graphql.domain.imports import (
+    MAX_RECOVERIES,
+    DocumentType,
+    ImportStatus,
+    LineProblem,
+    Progress,
+    principal_of,
+)
+from seg_graphql.domain.times import aware_utc, naive_utc
+from seg_graphql.importer.applier import Applier, ProfileLines, SegmentLines
+from seg_graphql.importer.commands import USER_PROFILE_FIELDS, USER_SEGMENT_FIELDS
+from seg_graphql.importer.parsers import (
+    FileError,
+    Format,
+    Item,
+    LineError,
+    Record,
+    parse_csv,
+    parse_ndjson,
+)
+from seg_graphql.jobs.periodic import Periodic
+from seg_graphql.services.clock import utc_now
+from seg_graphql.store.client import Store
+from seg_graphql.store.import_queue import ImportQueue
+from seg_graphql.store.imports import ImportStore
+
+log = logging.getLogger(__name__)
+
+
+class ImportWorker:
+    def __init__(
+        self,
+        store: Store,
+        owner: str,
+        *,
+        lease_seconds: float,
+        poll_seconds: float,
+        batch_lines: int,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.store = store
+        self.queue = ImportQueue(store.db, owner)
+        self._lease = timedelta(seconds=lease_seconds)
+        self._poll = poll_seconds
+        self._batch = batch_lines
+        self._clock = clock or utc_now
+        self._periodic: Periodic | None = None
+
+    def periodic(self) -> Periodic:
+        self._periodic = Periodic("imports", self.run_pending, interval_seconds=self._poll)
+        return self._periodic
+
+    def wake(self) -> None:
+        if self._periodic is not None:
+            self._periodic.wake()
+
+    def _stopping(self) -> bool:
+        return self._periodic is not None and self._periodic.stopping
+
+    async def run_pending(self) -> int:
+        """Runs claimable jobs one after another until none is left; returns how many ran."""
+        ran = 0
+        while not self._stopping():
+            job = await self.queue.claim(self._clock(), self._lease)
+            if job is None:
+                break
+            ran += 1
+            try:
+                await self._run(job)
+            except Exception:
+                # The lease stays: the job is retried when it runs out, and counted as a
+                # recovery, so a job that always fails ends FAILED instead of looping.
+                log.exception("import %s failed; it will be retried", job["_id"])
+        return ran
+
+    async def _run(self, job: dict[str, Any]) -> None:
+        job_id: ObjectId = job["_id"]
+        if job.get("owner") is not None:  # its last worker died or lost it mid-job
+            recoveries = await self.queue.count_recovery(job_id)
+            log.warning("resuming import %s after line %s", job_id, job.get("checkpointLine"))
+            if recoveries > MAX_RECOVERIES:
+                await self._finish(
+                    job,
+                    Progress.from_doc(job),
+                    ImportStatus.FAILED,
+                    LineProblem(0, "INTERNAL", f"the import stopped its worker {recoveries} times"),
+                )
+                return
+        await self.queue.start(job_id, self._clock())
+        progress = Progress.from_doc(job)
+        applier = self._applier(job, resumed=progress.line > 0)
+        items = self._items(job, progress)
+        pending: list[Item] = []
+        try:
+            async for batch in items:
+                pending.extend(batch)
+                while len(pending) >= self._batch:
+                    if not await self._apply(job, applier, pending[: self._batch], progress):
+                        return
+                    del pending[: self._batch]
+                    if self._stopping():
+                        await self.queue.release(job_id, self._clock())
+                        return
+            if pending and not await self._apply(job, applier, pending, progress):
+                return
+        except FileError as exc:
+            await self._finish(
+                job, progress, ImportStatus.FAILED, LineProblem(0, exc.code, exc.message)
+            )
+            return
+        if progress.total == 0:
+            failure = LineProblem(0, "EMPTY_FILE", "the file holds no lines to import")
+            await self._finish(job, progress, ImportStatus.FAILED, failure)
+            return
+        await self._finish(job, progress, progress.final_status(), None)
+
+    def _applier(self, job: dict[str, Any], *, resumed: bool) -> Applier:
+        principal = principal_of(job)
+        at = aware_utc(job["createdAt"])  # every line of a job is applied "at" its submission
+        if job["documentType"] == DocumentType.USER_PROFILE.value:
+            return ProfileLines(
+                self.store, principal, at=at, from_csv=job["format"] == Format.CSV.value
+            )
+        return SegmentLines(self.store, principal, at=at, import_id=job["_id"], resumed=resumed)
+
+    def _items(self, job: dict[str, Any], progress: Progress) -> AsyncIterator[list[Item]]:
+        chunks = _counted(
+            ImportStore(self.store.db, job["tenant"]).chunks(job["_id"], count=job["chunkCount"]),
+            progress,
+        )
+        if job["format"] == Format.CSV.value:
+            allowed = (
+                USER_PROFILE_FIELDS
+                if job["documentType"] == DocumentType.USER_PROFILE.value
+                else USER_SEGMENT_FIELDS
+            )
+            return parse_csv(chunks, allowed, skip_through=progress.line)
+        return parse_ndjson(chunks, skip_through=progress.line)
+
+    async def _apply(
+        self, job: dict[str, Any], applier: Applier, items: list[Item], progress: Progress
+    ) -> bool:
+        records = [i for i in items if isinstance(i, Record)]
+        problems = [
+            LineProblem(i.line, i.code, i.message) for i in items if isinstance(i, LineError)
+        ]
+        applied, failures = await applier.apply(records)
+        progress.record(applied, problems + failures, items[-1].line)
+        kept = await self.queue.update(
+            job["_id"], progress.fields(job["sizeBytes"]), lease_until=self._clock() + self._lease
+        )
+        if not kept:
+            log.warning("import %s: lease lost to another worker; stopping here", job["_id"])
+        return kept
+
+    async def _finish(
+        self,
+        job: dict[str, Any],
+        progress: Progress,
+        status: ImportStatus,
+        failure: LineProblem | None,
+    ) -> None:
+        now = self._clock()
+        fields = {
+            **progress.fields(job["sizeBytes"]),
+            "status": status.value,
+            "progress": 1.0,
+            "finishedAt": naive_utc(now),
+            "error": {"code": failure.code, "message": failure.message} if failure else None,
+            "owner": None,
+        }
+        if await self.queue.update(job["_id"], fields, lease_until=now):
+            await ImportStore(self.store.db, job["tenant"]).delete_chunks(job["_id"])
+            log.info(
+                "import %s %s: %d applied, %d failed",
+                job["_id"],
+                status.value,
+                progress.applied,
+                progress.failed,
+            )
+
+
+async def _counted(chunks: AsyncIterator[bytes], progress: Progress) -> AsyncIterator[bytes]:
+    async for chunk in chunks:
+        progress.bytes_read += len(chunk)
+        yield chunk

@@ -1,0 +1,78 @@
+"""Import jobs as the workers see them, across tenants: claim one under a lease, checkpoint
+it (which also renews the lease), finish it, or release it.
+
+Every write after the claim is conditional on still holding the lease (`owner`), so a
+worker that lost its job (its lease ran out and another worker claimed it) notices at its
+next checkpoint and stops. The claim itself is one findAndModify: atomic on MongoDB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, ReturnDocument
+
+from seg_graphql.domain.imports import ImportStatus
+from seg_graphql.domain.times import naive_utc
+
+_ACTIVE = [ImportStatus.PENDING.value, ImportStatus.RUNNING.value]
+
+
+class ImportQueue:
+    def __init__(self, db: Any, owner: str) -> None:
+        self._jobs = db["imports"]
+        self.owner = owner
+
+    async def claim(self, now: datetime, lease: timedelta) -> dict[str, Any] | None:
+        """The oldest job that is pending, or running under an expired lease (its worker
+        died or stopped), now ours; the document as it was before the claim."""
+        stamp = naive_utc(now)
+        return await self._jobs.find_one_and_update(
+            {"status": {"$in": _ACTIVE}, "leaseUntil": {"$lte": stamp}},
+            {
+                "$set": {
+                    "status": ImportStatus.RUNNING.value,
+                    "owner": self.owner,
+                    "leaseUntil": stamp + lease,
+                    "updatedAt": stamp,
+                },
+                "$push": {"claims": {"owner": self.owner, "at": stamp}},
+            },
+            sort=[("createdAt", ASCENDING)],
+            return_document=ReturnDocument.BEFORE,
+        )
+
+    async def update(
+        self, job_id: ObjectId, fields: Mapping[str, Any], *, lease_until: datetime | None
+    ) -> bool:
+        """Saves fields if the lease is still ours (and renews it); False if it is not."""
+        changes = dict(fields)
+        if lease_until is not None:
+            changes["leaseUntil"] = naive_utc(lease_until)
+        result = await self._jobs.update_one(
+            {"_id": job_id, "owner": self.owner}, {"$set": changes}
+        )
+        return result.matched_count == 1
+
+    async def start(self, job_id: ObjectId, now: datetime) -> None:
+        await self._jobs.update_one(
+            {"_id": job_id, "startedAt": None}, {"$set": {"startedAt": naive_utc(now)}}
+        )
+
+    async def count_recovery(self, job_id: ObjectId) -> int:
+        doc = await self._jobs.find_one_and_update(
+            {"_id": job_id, "owner": self.owner},
+            {"$inc": {"recoveries": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return (doc or {}).get("recoveries", 0)
+
+    async def release(self, job_id: ObjectId, now: datetime) -> None:
+        """Stops working on a job without finishing it: any worker may claim it at once."""
+        await self._jobs.update_one(
+            {"_id": job_id, "owner": self.owner},
+            {"$set": {"owner": None, "leaseUntil": naive_utc(now)}},
+        )
