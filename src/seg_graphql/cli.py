@@ -1,11 +1,14 @@
-"""`seg-graphql serve | export-schema | create-api-key` (typer)."""
+"""`seg-graphql serve | export-schema | create-api-key | import` (typer)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import sys
+from enum import StrEnum
+from pathlib import Path
 
+import httpx
 import typer
 
 from seg_graphql.config import Settings
@@ -100,6 +103,71 @@ async def _create_key(
     finally:
         await store.close()
     return minted.key
+
+
+class ImportType(StrEnum):
+    USER_SEGMENT = "USER_SEGMENT"
+    USER_PROFILE = "USER_PROFILE"
+
+
+class ImportFormat(StrEnum):
+    ndjson = "ndjson"
+    csv = "csv"
+
+
+_EXIT = {"SUCCEEDED": 0, "PARTIAL": 1, "FAILED": 2}
+
+
+@app.command("import")
+def import_file(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    type: ImportType = typer.Option(..., "--type", case_sensitive=False, help="Document type"),
+    format: ImportFormat = typer.Option(..., "--format", case_sensitive=False, help="ndjson/csv"),
+    name: str = typer.Option(None, help="Job name (default: the file name)"),
+    url: str = typer.Option(
+        "http://127.0.0.1:8000/graphql", envvar="SEG_API_URL", help="The server's GraphQL URL"
+    ),
+    key: str = typer.Option(..., envvar="SEG_API_KEY", help="API key (ADMIN or EDITOR)"),
+    poll: float = typer.Option(0.5, help="Seconds between progress checks"),
+) -> None:
+    """Upload FILE to a running server as an import job, show its progress until it ends,
+    then a summary with the first errors. Exit code: 0 SUCCEEDED, 1 PARTIAL, 2 FAILED."""
+    from tqdm import tqdm
+
+    from seg_graphql.importer.client import ImportClient, ImportClientError
+
+    client = ImportClient(url, key)
+    try:
+        job = client.submit(
+            file, document_type=type.value, format=format.value.upper(), name=name or file.name
+        )
+        typer.echo(f"import {job['id']} submitted ({job['sizeBytes']:,.0f} bytes)", err=True)
+        with tqdm(total=100, unit="%", desc="importing", file=sys.stderr) as bar:
+
+            def show(current: dict) -> None:
+                bar.n = round(current["progress"] * 100)
+                bar.set_postfix(applied=current["applied"], failed=current["failed"])
+                bar.refresh()
+
+            job = client.wait(job["id"], poll_seconds=poll, on_progress=show)
+    except ImportClientError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(3) from None
+    except httpx.HTTPError as exc:
+        typer.echo(f"error: cannot reach {url}: {exc}", err=True)
+        raise typer.Exit(3) from None
+    finally:
+        client.close()
+    typer.echo(
+        f"{job['status']}: {job['total']} lines, {job['applied']} applied, {job['failed']} failed"
+    )
+    if job["error"]:
+        typer.echo(f"  {job['error']['code']}: {job['error']['message']}")
+    for error in job["errors"]:
+        typer.echo(f"  line {error['line']}: {error['code']}: {error['message']}")
+    if job["failed"] > len(job["errors"]):
+        typer.echo(f"  ... and {job['failed'] - len(job['errors'])} more (see importJob)")
+    raise typer.Exit(_EXIT[job["status"]])
 
 
 def main() -> None:

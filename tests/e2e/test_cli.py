@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -17,17 +15,7 @@ from seg_graphql.services.auth import Authenticator
 from seg_graphql.store.api_keys import ApiKeyStore
 from seg_graphql.store.client import connect
 from tests.conftest import REAL_URL
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SEG_")}
-    return {**env, "PYTHONUNBUFFERED": "1", **extra}
+from tests.e2e.processes import clean_env, free_port
 
 
 def test_serve_prints_a_key_that_works():

@@ -4,19 +4,12 @@ ends where an uninterrupted run ends; stopped jobs are resumed; jobs are claimed
 from __future__ import annotations
 
 import asyncio
-import random
 from datetime import timedelta
 
-import orjson
-import pytest
-
 from seg_graphql.domain.imports import ImportStatus
-from seg_graphql.domain.models import Principal, Role
-from seg_graphql.domain.times import aware_utc
 from seg_graphql.jobs.imports import ImportWorker
 from seg_graphql.services.clock import utc_now
-from seg_graphql.services.imports import ImportService
-from seg_graphql.services.segments import SegmentService
+from tests.import_data import commands, outcome, prepare, submit
 
 
 class Clock:
@@ -27,85 +20,10 @@ class Clock:
         return utc_now() + self.offset
 
 
-def principal(tenant):
-    return Principal(tenant=tenant, role=Role.ADMIN, key_id=f"key-{tenant}")
-
-
-def commands(seed=7, lines=120):
-    rng = random.Random(seed)
-    out = []
-    for _ in range(lines):
-        who = rng.choice(
-            [
-                {"email_hash": f"h{rng.randrange(15)}"},
-                {"compartment_id": "c1", "user_account_id": f"a{rng.randrange(10)}"},
-                {"user_agent_id": f"ua{rng.randrange(10)}"},
-            ]
-        )
-        line = {
-            "operation": rng.choice(["UPDATE", "UPDATE", "DELETE"]),
-            "segment_id": str(rng.randrange(1, 4)),
-            "expiration_duration": rng.choice([0, 60, 600]),
-            "weight": rng.choice([0.1, 0.5, 1.0]),
-            **who,
-        }
-        if rng.random() < 0.2:
-            line["data_bag"] = orjson.dumps({"n": rng.randrange(5)}).decode()
-        if rng.random() < 0.05:
-            line = {"operation": "UPDATE", "segment_id": "1"}  # no identifier, no duration
-        out.append(orjson.dumps(line).decode())
-    return "\n".join(out).encode()
-
-
-async def prepare(store, tenant):
-    segments = SegmentService(store.db, principal(tenant))
-    for name in ("one", "two", "three"):
-        await segments.create({"name": name, "type": "STATIC"})
-
-
-async def submit(store, tenant, content, document_type="USER_SEGMENT"):
-    service = ImportService(store.db, principal(tenant), max_bytes=10**9)
-
-    async def pieces():
-        for start in range(0, len(content), 1000):
-            yield content[start : start + 1000]
-
-    job = await service.submit(
-        {"documentType": document_type, "format": "NDJSON", "name": "t"}, pieces()
-    )
-    return job.id
-
-
 def worker(store, owner, clock=None, batch=10, lease=30.0):
     return ImportWorker(
         store, owner, lease_seconds=lease, poll_seconds=0.05, batch_lines=batch, clock=clock
     )
-
-
-async def outcome(store, tenant, job_id):
-    """The memberships and history a job left, with expiry relative to the job's time."""
-    job = await store.db["imports"].find_one({"tenant": tenant})
-    at = aware_utc(job["createdAt"])
-    users = {}
-    async for doc in store.db["users"].find({"tenant": tenant}):
-        entries = {}
-        for key, entry in (doc.get("m") or {}).items():
-            expires = aware_utc(entry.get("expiresAt"))
-            entries[key] = (
-                entry.get("listed"),
-                entry.get("weight"),
-                entry.get("dataBag"),
-                (expires - at).total_seconds() if expires else None,
-            )
-        users[doc["userId"]] = (entries, sorted(doc.get("segs") or []))
-    events = sorted(
-        [
-            (e["segmentId"], e["userId"], e["action"], e["description"].split(" line ")[1])
-            async for e in store.db["membership_events"].find({"tenant": tenant})
-        ]
-    )
-    counts = (job["status"], job["total"], job["applied"], job["failed"], len(job["errors"]))
-    return users, events, counts
 
 
 class Crash(Exception):
@@ -193,11 +111,6 @@ async def test_a_job_that_keeps_killing_its_worker_ends_failed(store):
 
 
 async def test_two_workers_never_run_the_same_job(store):
-    if not store.embedded:
-        pytest.xfail(
-            "FerretDB v1 (SQLite) does not apply findAndModify atomically under concurrency "
-            "(see the note on leases); MongoDB does"
-        )
     await prepare(store, "t")
     ids = [await submit(store, "t", commands(seed=s, lines=30)) for s in range(4)]
     first, second = worker(store, "w1"), worker(store, "w2")
@@ -207,3 +120,44 @@ async def test_two_workers_never_run_the_same_job(store):
         assert len(job["claims"]) == 1, job["claims"]
         assert job["status"] == "PARTIAL"
     assert len(ids) == 4
+
+
+async def test_a_claim_lock_left_by_a_dead_worker_runs_out(store):
+    await prepare(store, "t")
+    await submit(store, "t", commands(lines=5))
+    clock = Clock()
+    await store.db["import_locks"].insert_one(
+        {
+            "_id": "claim",
+            "owner": "dead",
+            "until": (utc_now() + timedelta(seconds=10)).replace(tzinfo=None),
+        }
+    )
+    assert await worker(store, "w", clock).run_pending() == 0  # held: try again later
+    clock.offset = timedelta(seconds=11)
+    assert await worker(store, "w", clock).run_pending() == 1
+    assert await store.db["import_locks"].count_documents({}) == 0
+
+
+async def test_a_failing_batch_is_retried_before_the_job_is_given_up(store, monkeypatch):
+    await prepare(store, "ref")
+    await prepare(store, "t")
+    content = commands(seed=5, lines=40)
+    await submit(store, "ref", content)
+    await worker(store, "w-ref").run_pending()
+    job_id = await submit(store, "t", content)
+    from seg_graphql.store.users import UserStore
+
+    real = UserStore.bulk_update
+    failures = iter([True, False, True])
+
+    async def flaky(self, updates):
+        await real(self, updates[: len(updates) // 2])  # half written, then the failure
+        if next(failures, False):
+            raise ConnectionError("dropped")
+        await real(self, updates)
+
+    monkeypatch.setattr(UserStore, "bulk_update", flaky)
+    monkeypatch.setattr("seg_graphql.jobs.imports.RETRY_DELAY_SECONDS", 0.0)
+    assert await worker(store, "w").run_pending() == 1
+    assert await outcome(store, "t", job_id) == await outcome(store, "ref", None)

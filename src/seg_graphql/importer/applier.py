@@ -41,6 +41,9 @@ UserKey = tuple[str, Any]
 class Applier(Protocol):
     async def apply(self, records: Sequence[Record]) -> tuple[int, list[LineProblem]]: ...
 
+    def reset(self) -> None:
+        """Forgets what a failed apply may have left half-done in memory, before a retry."""
+
 
 def describe(exc: ValidationError) -> str:
     parts = []
@@ -115,6 +118,10 @@ class SegmentLines:
         await self._record(writes.events)
         await self.users.bulk_update(writes.updates)
         return writes.applied, problems
+
+    def reset(self) -> None:
+        self._listed.clear()  # recounted from the store: the failed attempt may have written
+        self._maybe_repeated = True
 
     async def _load_segments(self, refs: Iterable[tuple[str, Any]]) -> None:
         wanted = {ref for ref in refs if ref not in self._known}
@@ -268,6 +275,9 @@ class ProfileLines:
             store.db, principal, lambda: at, max_batch=store.capabilities.max_update_batch
         )
         self._from_csv = from_csv
+
+    def reset(self) -> None:
+        pass  # upserts keep no state between batches
 
     async def apply(self, records: Sequence[Record]) -> tuple[int, list[LineProblem]]:
         problems: list[LineProblem] = []

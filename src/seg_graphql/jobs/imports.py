@@ -9,6 +9,7 @@ stop finishes its batch, checkpoints and releases the job for any worker to resu
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
@@ -43,6 +44,9 @@ from seg_graphql.store.import_queue import ImportQueue
 from seg_graphql.store.imports import ImportStore
 
 log = logging.getLogger(__name__)
+
+BATCH_ATTEMPTS = 4
+RETRY_DELAY_SECONDS = 0.2  # doubled at each attempt
 
 
 class ImportWorker:
@@ -162,7 +166,7 @@ class ImportWorker:
         problems = [
             LineProblem(i.line, i.code, i.message) for i in items if isinstance(i, LineError)
         ]
-        applied, failures = await applier.apply(records)
+        applied, failures = await self._apply_with_retries(job, applier, records)
         progress.record(applied, problems + failures, items[-1].line)
         kept = await self.queue.update(
             job["_id"], progress.fields(job["sizeBytes"]), lease_until=self._clock() + self._lease
@@ -170,6 +174,29 @@ class ImportWorker:
         if not kept:
             log.warning("import %s: lease lost to another worker; stopping here", job["_id"])
         return kept
+
+    async def _apply_with_retries(
+        self, job: dict[str, Any], applier: Applier, records: list[Record]
+    ) -> tuple[int, list[LineProblem]]:
+        """A batch may be applied again safely, so a failure that may be passing (a dropped
+        connection; FerretDB v1 answering concurrent bulk updates without nModified) is
+        retried here before the job is left to a later claim."""
+        for attempt in range(1, BATCH_ATTEMPTS + 1):
+            try:
+                return await applier.apply(records)
+            except Exception:
+                if attempt == BATCH_ATTEMPTS:
+                    raise
+                log.warning(
+                    "import %s: batch ending at line %s failed (attempt %d); retrying",
+                    job["_id"],
+                    records[-1].line if records else "?",
+                    attempt,
+                    exc_info=True,
+                )
+                applier.reset()
+                await asyncio.sleep(RETRY_DELAY_SECONDS * 2**attempt)
+        raise AssertionError("unreachable")
 
     async def _finish(
         self,

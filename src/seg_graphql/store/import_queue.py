@@ -3,7 +3,12 @@ it (which also renews the lease), finish it, or release it.
 
 Every write after the claim is conditional on still holding the lease (`owner`), so a
 worker that lost its job (its lease ran out and another worker claimed it) notices at its
-next checkpoint and stops. The claim itself is one findAndModify: atomic on MongoDB.
+next checkpoint and stops.
+
+The claim is one findAndModify, atomic on MongoDB. FerretDB v1 on SQLite does not apply
+concurrent conditional updates atomically (two workers can both "win"), so claims are also
+serialised by a mutex document whose creation a unique _id makes exclusive on any server:
+a worker that cannot create it claims nothing this time and tries again at its next poll.
 """
 
 from __future__ import annotations
@@ -17,18 +22,44 @@ from pymongo import ASCENDING, ReturnDocument
 
 from seg_graphql.domain.imports import ImportStatus
 from seg_graphql.domain.times import naive_utc
+from seg_graphql.store.errors import DuplicateKey, duplicates_as_domain
 
 _ACTIVE = [ImportStatus.PENDING.value, ImportStatus.RUNNING.value]
+_CLAIM_LOCK = "claim"
+_LOCK_TTL = timedelta(seconds=10)  # far longer than one findAndModify
 
 
 class ImportQueue:
     def __init__(self, db: Any, owner: str) -> None:
         self._jobs = db["imports"]
+        self._locks = db["import_locks"]
         self.owner = owner
 
     async def claim(self, now: datetime, lease: timedelta) -> dict[str, Any] | None:
         """The oldest job that is pending, or running under an expired lease (its worker
         died or stopped), now ours; the document as it was before the claim."""
+        if not await self._lock(now):
+            return None
+        try:
+            return await self._claim(now, lease)
+        finally:
+            await self._locks.delete_one({"_id": _CLAIM_LOCK, "owner": self.owner})
+
+    async def _lock(self, now: datetime) -> bool:
+        stamp = naive_utc(now)
+        for _ in range(2):
+            try:
+                with duplicates_as_domain():
+                    await self._locks.insert_one(
+                        {"_id": _CLAIM_LOCK, "owner": self.owner, "until": stamp + _LOCK_TTL}
+                    )
+                return True
+            except DuplicateKey:
+                # held; if its holder died mid-claim, the lock has run out: clear it, retry
+                await self._locks.delete_one({"_id": _CLAIM_LOCK, "until": {"$lte": stamp}})
+        return False
+
+    async def _claim(self, now: datetime, lease: timedelta) -> dict[str, Any] | None:
         stamp = naive_utc(now)
         return await self._jobs.find_one_and_update(
             {"status": {"$in": _ACTIVE}, "leaseUntil": {"$lte": stamp}},
