@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from enum import StrEnum
 from pathlib import Path
 
 import httpx
 import typer
 
 from seg_graphql.config import Settings
+from seg_graphql.domain.imports import DocumentType
 from seg_graphql.domain.models import Role
+from seg_graphql.importer.parsers import Format
 
 app = typer.Typer(
     add_completion=False,
@@ -105,24 +106,14 @@ async def _create_key(
     return minted.key
 
 
-class ImportType(StrEnum):
-    USER_SEGMENT = "USER_SEGMENT"
-    USER_PROFILE = "USER_PROFILE"
-
-
-class ImportFormat(StrEnum):
-    ndjson = "ndjson"
-    csv = "csv"
-
-
 _EXIT = {"SUCCEEDED": 0, "PARTIAL": 1, "FAILED": 2}
 
 
 @app.command("import")
 def import_file(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
-    type: ImportType = typer.Option(..., "--type", case_sensitive=False, help="Document type"),
-    format: ImportFormat = typer.Option(..., "--format", case_sensitive=False, help="ndjson/csv"),
+    type: DocumentType = typer.Option(..., "--type", case_sensitive=False, help="Document type"),
+    format: Format = typer.Option(..., "--format", case_sensitive=False, help="NDJSON or CSV"),
     name: str = typer.Option(None, help="Job name (default: the file name)"),
     url: str = typer.Option(
         "http://127.0.0.1:8000/graphql", envvar="SEG_API_URL", help="The server's GraphQL URL"
@@ -139,10 +130,15 @@ def import_file(
     client = ImportClient(url, key)
     try:
         job = client.submit(
-            file, document_type=type.value, format=format.value.upper(), name=name or file.name
+            file, document_type=type.value, format=format.value, name=name or file.name
         )
         typer.echo(f"import {job['id']} submitted ({job['sizeBytes']:,.0f} bytes)", err=True)
-        with tqdm(total=100, unit="%", desc="importing", file=sys.stderr) as bar:
+        with tqdm(
+            total=100,
+            desc="importing",
+            file=sys.stderr,
+            bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}{postfix}]",
+        ) as bar:
 
             def show(current: dict) -> None:
                 bar.n = round(current["progress"] * 100)

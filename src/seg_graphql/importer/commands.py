@@ -45,7 +45,8 @@ class Operation(StrEnum):
 
 
 class UserSegmentCommand(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NDJSON files often carry ids as numbers: 42 is read as "42" (in C, no Python validator)
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
     operation: Operation
     compartment_id: Identifier | None = None
@@ -58,11 +59,6 @@ class UserSegmentCommand(BaseModel):
     expiration_ts: int | None = Field(default=None, ge=0)
     data_bag: Any = None
     weight: float = Field(default=1.0, ge=0.0, le=1.0)
-
-    @field_validator("segment_id", mode="before")
-    @classmethod
-    def _segment_id_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
     @field_validator("data_bag", mode="before")
     @classmethod

@@ -1,0 +1,32 @@
+"""The import benchmark runs (a smoke test on the embedded store: figures are not checked,
+the embedded store is no benchmark backend)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.e2e.processes import clean_env
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "import_bench.py"
+
+
+def test_import_bench_prints_every_figure():
+    result = subprocess.run(
+        [sys.executable, str(BENCH), "--lines", "300", "--batch", "100", "--embedded"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=clean_env(),
+    )
+    assert result.returncode == 0, result.stderr
+    for figure in (
+        "parse+validate:",
+        "whole import:",
+        "raw driver bulk upsert:",
+        "whole import / raw driver:",
+        "peak RSS",
+    ):
+        assert figure in result.stdout, result.stdout
+    assert "SUCCEEDED, 300 applied" in result.stdout
