@@ -125,10 +125,12 @@ async def test_bad_lines_are_reported_and_good_lines_applied(admin, client_for):
             "x": 1,
         },
         update(vip, email_hash="good2"),  # 16
+        update(vip, email_hash="x", data_bag='{"$set": {"tenant": "globex"}}'),  # 17
+        update(vip, email_hash="x", data_bag='{"a": {"b.c": 1}}'),  # 18
     )
     job = await run_import(admin, content)
     assert job["status"] == "PARTIAL", job
-    assert (job["total"], job["applied"], job["failed"]) == (15, 2, 13)
+    assert (job["total"], job["applied"], job["failed"]) == (17, 2, 15)
     codes = {e["line"]: e["code"] for e in job["errors"]}
     assert codes == {
         2: "MALFORMED_JSON",
@@ -144,6 +146,8 @@ async def test_bad_lines_are_reported_and_good_lines_applied(admin, client_for):
         12: "MALFORMED_JSON",
         14: "BAD_USER_INPUT",
         15: "BAD_USER_INPUT",
+        17: "BAD_USER_INPUT",
+        18: "BAD_USER_INPUT",
     }
     messages = {e["line"]: e["message"] for e in job["errors"]}
     assert "operation" in messages[3]
@@ -151,6 +155,7 @@ async def test_bad_lines_are_reported_and_good_lines_applied(admin, client_for):
     assert "data_bag is not valid JSON" in messages[7]
     assert "expiration_duration" in messages[8]
     assert "milliseconds" in messages[9]
+    assert "may not start with '$'" in messages[17] and "'b.c'" in messages[18]
     assert "expiration_duration" in messages[14] and "Field required" in messages[14]
     assert await member_ids(admin, vip) == ["email_hash:good1", "email_hash:good2"]
     assert await member_ids(other, foreign) == []

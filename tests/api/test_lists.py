@@ -80,6 +80,8 @@ async def test_expiry_from_duration_and_timestamp(admin, monkeypatch):
         ({"user": "u1", "weight": 1.5}, "users.0.weight", "BAD_USER_INPUT"),
         ({"user": "u1", "weight": -0.1}, "users.0.weight", "BAD_USER_INPUT"),
         ({"user": "u1", "dataBag": {"blob": "x" * 20_000}}, "users.0.dataBag", "BAD_USER_INPUT"),
+        ({"user": "u1", "dataBag": {"$where": "1"}}, "users.0.dataBag", "BAD_USER_INPUT"),
+        ({"user": "u1", "dataBag": {"a": [{"b.c": 1}]}}, "users.0.dataBag", "BAD_USER_INPUT"),
         ({"user": "ghost"}, "users.0.user", "NOT_FOUND"),
     ],
 )

@@ -59,10 +59,26 @@ class ListEntry(BaseModel):
     def _bounded(cls, value: Any) -> Any:
         if value is not None and len(orjson.dumps(value)) > MAX_DATA_BAG_BYTES:
             raise ValueError(f"dataBag is limited to {MAX_DATA_BAG_BYTES} bytes of JSON")
+        check_data_bag_keys(value, "dataBag")
         return value
 
     def expires_at(self, now: datetime) -> datetime | None:
         return expiry_of(self.expiration_ts, self.expiration_duration, now)
+
+
+def check_data_bag_keys(value: Any, name: str, depth: int = 0) -> None:
+    """Keys a document database reads as operators or paths ('$x', 'a.b') are refused: stored
+    inside a user document they would be rejected by the server, or worse, interpreted."""
+    if depth > 20:
+        raise ValueError(f"{name} is nested more than 20 levels deep")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key.startswith("$") or "." in key or "\x00" in key:
+                raise ValueError(f"{name} keys may not start with '$' or contain '.': '{key[:40]}'")
+            check_data_bag_keys(item, name, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            check_data_bag_keys(item, name, depth + 1)
 
 
 def expiry_of(expiration_ts: int | None, duration_minutes: int, now: datetime) -> datetime | None:

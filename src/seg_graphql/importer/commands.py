@@ -21,7 +21,11 @@ from pydantic import (
     model_validator,
 )
 
-from seg_graphql.domain.changes import MAX_DATA_BAG_BYTES, MAX_EXPIRATION_MINUTES
+from seg_graphql.domain.changes import (
+    MAX_DATA_BAG_BYTES,
+    MAX_EXPIRATION_MINUTES,
+    check_data_bag_keys,
+)
 from seg_graphql.domain.users import PROFILE_FIELDS, Identifier
 
 USER_SEGMENT_FIELDS = (
@@ -71,9 +75,11 @@ class UserSegmentCommand(BaseModel):
         if len(value.encode()) > MAX_DATA_BAG_BYTES:
             raise ValueError(f"data_bag is limited to {MAX_DATA_BAG_BYTES} bytes")
         try:
-            return orjson.loads(value)
+            decoded = orjson.loads(value)
         except orjson.JSONDecodeError:
             raise ValueError("data_bag is not valid JSON") from None
+        check_data_bag_keys(decoded, "data_bag")
+        return decoded
 
     @model_validator(mode="after")
     def _names_a_user_and_a_segment(self) -> UserSegmentCommand:

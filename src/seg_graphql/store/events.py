@@ -18,7 +18,8 @@ class EventStore:
 
     async def record(self, events: Sequence[Mapping[str, Any]]) -> None:
         if events:
-            await self._events.insert_many(list(events))
+            with duplicates_as_domain():
+                await self._events.insert_many(list(events))
 
     async def record_once(self, events: Sequence[Mapping[str, Any]]) -> None:
         """Records events whose (caller-chosen) _id is not recorded yet: replaying a batch
