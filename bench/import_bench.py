@@ -44,9 +44,10 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def generate(path: Path, lines: int, seed: int = 1) -> int:
+def generate(path: Path, lines: int, seed: int = 1, deletes_only: bool = False) -> int:
     """NDJSON USER_SEGMENT commands: half as many users as lines, 20 segments, a mix of the
-    seed's identifiers, durations, weights and data bags; 1 in 10 lines a DELETE."""
+    seed's identifiers, durations, weights and data bags; 1 in 10 lines a DELETE (all of them
+    with deletes_only: of unknown users, so nothing is written)."""
     rng = random.Random(seed)
     users = max(lines // 2, 1)
     with path.open("wb") as out:
@@ -54,7 +55,7 @@ def generate(path: Path, lines: int, seed: int = 1) -> int:
         for n in range(lines):
             user = rng.randrange(users)
             line = {
-                "operation": "DELETE" if n % 10 == 9 else "UPDATE",
+                "operation": "DELETE" if deletes_only or n % 10 == 9 else "UPDATE",
                 "segment_id": str(rng.randrange(1, SEGMENTS + 1)),
                 "expiration_duration": rng.choice((0, 1440, 43200)),
                 "weight": rng.choice((0.2, 0.5, 1.0)),
@@ -165,6 +166,12 @@ async def main() -> None:
     parser.add_argument("--batch", type=int, default=1000, help="lines per import batch")
     parser.add_argument("--parse-only", action="store_true", help="no store phases")
     parser.add_argument("--embedded", action="store_true", help="smoke-test on the embedded store")
+    parser.add_argument(
+        "--deletes-only",
+        action="store_true",
+        help="every line a DELETE of an unknown user: the whole pipeline (store, read back, "
+        "parse, validate, resolve, checkpoint) without the writes, to check memory on big files",
+    )
     args = parser.parse_args()
     url = os.environ.get("SEG_MONGODB_URL")
     if not (url or args.parse_only or args.embedded):
@@ -173,7 +180,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.ndjson"
         started = time.perf_counter()
-        size = generate(path, args.lines)
+        size = generate(path, args.lines, deletes_only=args.deletes_only)
         took = time.perf_counter() - started
         print(f"generated {args.lines:,} lines, {size / 1e6:.1f} MB in {took:.1f} s")
         print(
@@ -204,6 +211,8 @@ async def main() -> None:
                 f"{job['applied']:,} applied, {job['failed']:,} failed, {whole:.1f} s, "
                 f"content stored and read back, history written); peak RSS {rss_mb():.0f} MB"
             )
+            if args.deletes_only:
+                return  # nothing was written: no raw comparison to make
             started = time.perf_counter()
             done = await raw_upserts(raw_store, path, args.batch)
             raw = time.perf_counter() - started
