@@ -88,7 +88,7 @@ async def parse_and_validate(path: Path) -> tuple[int, int]:
     """The worker's pipeline up to the database: stream, parse, validate (no I/O)."""
     at = datetime.now(UTC)
     good = bad = 0
-    async for items in parse_ndjson(file_chunks(path)):
+    async for items in parse_ndjson(file_chunks(path), decode=False):  # as the worker does
         records = [i for i in items if isinstance(i, Record)]
         commands, problems = validate_segment_lines(records, at)
         good += len(commands)

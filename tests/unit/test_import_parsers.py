@@ -110,3 +110,16 @@ async def test_an_over_long_line_split_across_many_chunks_is_dropped_not_held():
         ("LineError", 2),
         ("Record", 3),
     ]
+
+
+async def test_ndjson_raw_mode_hands_over_the_bytes_of_each_line():
+    data = b'\xef\xbb\xbf{"a": 1}\n\n  \n{oops\r\n' + b"x" * (MAX_LINE_BYTES + 1) + b"\n[1]"
+    items = await collect(parse_ndjson(chunks(data, 5), decode=False))
+    assert items == [
+        Record(1, b'{"a": 1}'),
+        Record(4, b"{oops"),
+        LineError(5, "UNREADABLE_LINE", items[2].message),
+        Record(6, b"[1]"),
+    ]
+    resumed = await collect(parse_ndjson(chunks(data, 5), decode=False, skip_through=4))
+    assert [i.line for i in resumed] == [5, 6]

@@ -25,7 +25,7 @@ from seg_graphql.domain.membership import Entry, entry_of, entry_path
 from seg_graphql.domain.models import Principal, Segment
 from seg_graphql.domain.times import naive_utc
 from seg_graphql.importer.commands import Operation, UserSegmentCommand, profile_fields
-from seg_graphql.importer.parsers import Record
+from seg_graphql.importer.parsers import NOT_AN_OBJECT, Record
 from seg_graphql.services.auth import can_edit
 from seg_graphql.services.membership import MAX_LISTED
 from seg_graphql.services.users import UserService
@@ -45,6 +45,15 @@ class Applier(Protocol):
         """Forgets what a failed apply may have left half-done in memory, before a retry."""
 
 
+def _line_problem(line: int, exc: ValidationError) -> LineProblem:
+    first = exc.errors()[0]
+    if first["type"] == "json_invalid":
+        return LineProblem(line, "MALFORMED_JSON", f"not valid JSON: {first['msg']}")
+    if first["type"] == "model_type" and not first["loc"]:
+        return LineProblem(line, "MALFORMED_JSON", NOT_AN_OBJECT)
+    return LineProblem(line, "BAD_USER_INPUT", describe(exc))
+
+
 def describe(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors()[:5]:
@@ -60,12 +69,14 @@ def validate_segment_lines(
     parse+validate figure measures exactly this)."""
     problems: list[LineProblem] = []
     commands: list[tuple[int, UserSegmentCommand]] = []
-    validate = UserSegmentCommand.__pydantic_validator__.validate_python  # skips a wrapper
+    validator = UserSegmentCommand.__pydantic_validator__  # skips the model_validate wrapper
+    from_json, from_python = validator.validate_json, validator.validate_python
     for record in records:
+        fields = record.fields
         try:
-            command = validate(record.fields)
+            command = from_json(fields) if type(fields) is bytes else from_python(fields)
         except ValidationError as exc:
-            problems.append(LineProblem(record.line, "BAD_USER_INPUT", describe(exc)))
+            problems.append(_line_problem(record.line, exc))
             continue
         if command.expiration_ts and command.operation is Operation.UPDATE:
             issue = check_expiration_ts(command.expiration_ts, at, "expiration_ts")

@@ -19,6 +19,7 @@ import orjson
 
 MAX_LINE_BYTES = 64 * 1024
 _BOM = b"\xef\xbb\xbf"
+NOT_AN_OBJECT = "each line must be one JSON object"
 
 Line = tuple[int, bytes | None]  # (line number, raw bytes; None when over MAX_LINE_BYTES)
 
@@ -30,7 +31,7 @@ class Format(StrEnum):
 
 class Record(NamedTuple):  # a tuple: built once per line, so it must be cheap
     line: int
-    fields: dict[str, Any]
+    fields: Any  # dict[str, Any], or the raw JSON bytes (parse_ndjson(decode=False))
 
 
 class LineError(NamedTuple):
@@ -81,10 +82,11 @@ async def line_batches(chunks: AsyncIterator[bytes]) -> AsyncIterator[list[Line]
 
 
 async def parse_ndjson(
-    chunks: AsyncIterator[bytes], *, skip_through: int = 0
+    chunks: AsyncIterator[bytes], *, skip_through: int = 0, decode: bool = True
 ) -> AsyncIterator[list[Item]]:
     """One JSON object per line; blank lines are skipped. Lines up to `skip_through` (a resume
-    checkpoint) are counted but not parsed."""
+    checkpoint) are counted but not parsed. With decode=False a record's fields are the line's
+    raw bytes, for a validator that parses JSON itself (twice as fast as decoding first)."""
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
     async for lines in line_batches(chunks):
         items: list[Item] = []
@@ -96,6 +98,10 @@ async def parse_ndjson(
             if raw is None:
                 items.append(_unreadable(number))
                 continue
+            if not decode:
+                if raw and not raw.isspace():
+                    items.append(Record(number, raw))
+                continue
             try:
                 value = loads(raw)  # orjson also rejects bytes that are not UTF-8
             except decode_error as exc:
@@ -104,9 +110,7 @@ async def parse_ndjson(
                 items.append(LineError(number, "MALFORMED_JSON", f"not valid JSON: {exc}"))
                 continue
             if type(value) is not dict:
-                items.append(
-                    LineError(number, "MALFORMED_JSON", "each line must be one JSON object")
-                )
+                items.append(LineError(number, "MALFORMED_JSON", NOT_AN_OBJECT))
                 continue
             items.append(Record(number, value))
         yield items

@@ -157,7 +157,9 @@ class ImportWorker:
                 else USER_SEGMENT_FIELDS
             )
             return parse_csv(chunks, allowed, skip_through=progress.line)
-        return parse_ndjson(chunks, skip_through=progress.line)
+        # USER_SEGMENT lines are validated straight from their JSON bytes (see the applier)
+        decode = job["documentType"] == DocumentType.USER_PROFILE.value
+        return parse_ndjson(chunks, skip_through=progress.line, decode=decode)
 
     async def _apply(
         self, job: dict[str, Any], applier: Applier, items: list[Item], progress: Progress
