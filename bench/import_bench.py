@@ -209,7 +209,8 @@ async def main() -> None:
             print(
                 f"whole import: {args.lines / whole:,.0f} lines/s ({job['status']}, "
                 f"{job['applied']:,} applied, {job['failed']:,} failed, {whole:.1f} s, "
-                f"content stored and read back, history written); peak RSS {rss_mb():.0f} MB"
+                "content stored, read back, parsed, applied, checkpointed); "
+                f"peak RSS {rss_mb():.0f} MB"
             )
             if args.deletes_only:
                 return  # nothing was written: no raw comparison to make
