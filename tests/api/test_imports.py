@@ -79,10 +79,12 @@ async def test_lines_name_existing_users_by_any_identifier(admin):
         update(vip, compartment_id="c", user_account_id="a2"),
         # the account is unknown, so the next identifier names the user
         update(vip, compartment_id="c", user_account_id="nobody", user_agent_id="ua3"),
+        # the same account id in another compartment is another user
+        update(vip, compartment_id="d", user_account_id="a2"),
     )
     job = await run_import(admin, content)
     assert job["status"] == "SUCCEEDED", job
-    assert await member_ids(admin, vip) == ["u1", "u2", "u3"]
+    assert await member_ids(admin, vip) == ["account:d:a2", "u1", "u2", "u3"]
 
 
 async def test_bad_lines_are_reported_and_good_lines_applied(admin, client_for):

@@ -153,17 +153,24 @@ class UserStore:
 
     async def find_by_identifiers(self, keys: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
         """Users holding any of the import identifiers ('account' (compartment, account),
-        'emailHash', 'userAgentId'), in one query."""
+        'emailHash', 'userAgentId'), in one query; each clause fits an index (accounts may
+        over-match across compartments: the caller matches pairs)."""
         wanted: dict[str, set[Any]] = {}
         for field, value in keys:
             if field == "account":
+                wanted.setdefault("compartmentId", set()).add(value[0])
                 wanted.setdefault("userAccountId", set()).add(value[1])
             else:
                 wanted.setdefault(field, set()).add(value)
-        if not wanted:
+        clauses: list[dict[str, Any]] = []
+        if "userAccountId" in wanted:
+            clauses.append(
+                {
+                    "compartmentId": {"$in": sorted(wanted.pop("compartmentId"))},
+                    "userAccountId": {"$in": sorted(wanted.pop("userAccountId"))},
+                }
+            )
+        clauses += [{f: {"$in": sorted(values)}} for f, values in wanted.items()]
+        if not clauses:
             return []
-        docs = await self._users.find(
-            {"$or": [{f: {"$in": sorted(values)}} for f, values in wanted.items()]},
-            {"_id": False},
-        ).to_list(None)
-        return docs
+        return await self._users.find({"$or": clauses}, {"_id": False}).to_list(None)
