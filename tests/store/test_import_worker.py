@@ -178,3 +178,25 @@ async def test_events_of_a_replayed_batch_are_recorded_once(store):
     docs = await store.db["membership_events"].find({"tenant": "t"}).to_list(None)
     assert sorted(d["userId"] for d in docs) == ["u1", "u2", "u3"]
     assert len({lines.event_id(n) for n in range(1, 1000)}) == 999
+
+
+async def test_abandoned_uploads_are_swept_after_a_day(store):
+    from bson import ObjectId
+
+    from seg_graphql.store.imports import ImportStore
+
+    chunks = ImportStore(store.db, "t")
+    two_days_ago = utc_now() - timedelta(days=2)
+    abandoned, waiting, fresh = (
+        ObjectId.from_datetime(two_days_ago),
+        ObjectId.from_datetime(two_days_ago + timedelta(seconds=1)),
+        ObjectId(),
+    )
+    for import_id in (abandoned, waiting, fresh):
+        for number in range(2):
+            await chunks.save_chunk(import_id, number, b"x")
+    # a job still waiting for a worker keeps its content, however old
+    await store.db["imports"].insert_one({"_id": waiting, "tenant": "t", "status": "PENDING"})
+    await worker(store, "w")._sweep_orphans()
+    remaining = {d["importId"] async for d in store.db["import_chunks"].find({})}
+    assert remaining == {waiting, fresh}

@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 BATCH_ATTEMPTS = 4
 RETRY_DELAY_SECONDS = 0.2  # doubled at each attempt
+ORPHAN_AGE = timedelta(days=1)  # an upload older than this without a live job is abandoned
+ORPHAN_SWEEP_EVERY = timedelta(hours=1)
 
 
 class ImportWorker:
@@ -67,6 +69,7 @@ class ImportWorker:
         self._batch = batch_lines
         self._clock = clock or utc_now
         self._periodic: Periodic | None = None
+        self._swept_at: datetime | None = None
 
     def periodic(self) -> Periodic:
         self._periodic = Periodic("imports", self.run_pending, interval_seconds=self._poll)
@@ -81,6 +84,7 @@ class ImportWorker:
 
     async def run_pending(self) -> int:
         """Runs claimable jobs one after another until none is left; returns how many ran."""
+        await self._sweep_orphans()
         ran = 0
         while not self._stopping():
             job = await self.queue.claim(self._clock(), self._lease)
@@ -94,6 +98,15 @@ class ImportWorker:
                 # recovery, so a job that always fails ends FAILED instead of looping.
                 log.exception("import %s failed; it will be retried", job["_id"])
         return ran
+
+    async def _sweep_orphans(self) -> None:
+        now = self._clock()
+        if self._swept_at is not None and now - self._swept_at < ORPHAN_SWEEP_EVERY:
+            return
+        self._swept_at = now
+        removed = await self.queue.delete_orphan_chunks(now - ORPHAN_AGE)
+        if removed:
+            log.info("removed the stored content of %d abandoned uploads", removed)
 
     async def _run(self, job: dict[str, Any]) -> None:
         job_id: ObjectId = job["_id"]

@@ -33,6 +33,7 @@ class ImportQueue:
     def __init__(self, db: Any, owner: str) -> None:
         self._jobs = db["imports"]
         self._locks = db["import_locks"]
+        self._chunks = db["import_chunks"]
         self.owner = owner
 
     async def claim(self, now: datetime, lease: timedelta) -> dict[str, Any] | None:
@@ -100,6 +101,29 @@ class ImportQueue:
             return_document=ReturnDocument.AFTER,
         )
         return (doc or {}).get("recoveries", 0)
+
+    async def delete_orphan_chunks(self, older_than: datetime, limit: int = 500) -> int:
+        """Chunks of uploads that never became a job (the server died mid-upload) or of
+        jobs that ended without cleaning up: only those older than `older_than`, whose job
+        is not waiting or running."""
+        firsts = await (
+            self._chunks.find(
+                {"n": 0, "importId": {"$lt": ObjectId.from_datetime(older_than)}},
+                {"importId": True, "_id": False},
+            )
+            .limit(limit)
+            .to_list(limit)
+        )
+        ids = sorted({doc["importId"] for doc in firsts})
+        if not ids:
+            return 0
+        active = await self._jobs.find(
+            {"_id": {"$in": ids}, "status": {"$in": _ACTIVE}}, {"_id": True}
+        ).to_list(None)
+        orphans = sorted(set(ids) - {doc["_id"] for doc in active})
+        if orphans:
+            await self._chunks.delete_many({"importId": {"$in": orphans}})
+        return len(orphans)
 
     async def release(self, job_id: ObjectId, now: datetime) -> None:
         """Stops working on a job without finishing it: any worker may claim it at once."""

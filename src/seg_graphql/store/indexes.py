@@ -1,5 +1,6 @@
 """Index definitions; every index starts with `tenant` so every query is tenant-scoped
-(except the two lookups that precede knowing it: an API key hash, and the expiry sweep)."""
+(except the lookups that precede knowing it: an API key hash, and the background jobs that
+work across tenants: expiry sweep, estimate refresh, import claims, abandoned uploads)."""
 
 from __future__ import annotations
 
@@ -63,6 +64,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             unique=True,
             name="tenant_import_n",
         ),
+        # the sweep of abandoned uploads looks for old ones across tenants
+        IndexModel([("importId", ASCENDING)], name="import_age"),
     ],
     "api_keys": [
         # The one lookup that precedes knowing the tenant: the key hash itself.
