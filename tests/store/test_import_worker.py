@@ -126,17 +126,20 @@ async def test_a_claim_lock_left_by_a_dead_worker_runs_out(store):
     await prepare(store, "t")
     await submit(store, "t", commands(lines=5))
     clock = Clock()
-    await store.db["import_locks"].insert_one(
+    await store.db["leases"].insert_one(  # the claim lease of a worker that died claiming
         {
-            "_id": "claim",
+            "_id": "import-claim#0",
+            "name": "import-claim",
+            "generation": 0,
             "owner": "dead",
-            "until": (utc_now() + timedelta(seconds=10)).replace(tzinfo=None),
+            "leaseUntil": (utc_now() + timedelta(seconds=10)).replace(tzinfo=None),
         }
     )
     assert await worker(store, "w", clock).run_pending() == 0  # held: try again later
     clock.offset = timedelta(seconds=11)
     assert await worker(store, "w", clock).run_pending() == 1
-    assert await store.db["import_locks"].count_documents({}) == 0
+    held = {"leaseUntil": {"$gt": clock().replace(tzinfo=None)}}
+    assert await store.db["leases"].count_documents(held) == 0  # released after the claim
 
 
 async def test_a_failing_batch_is_retried_before_the_job_is_given_up(store, monkeypatch):

@@ -50,3 +50,15 @@ async def test_refresh_skips_while_another_process_holds_the_lease(store):
     assert await refresher.run_cycle() is None
     doc = await store.db["segments"].find_one({})
     assert doc["estimatedSizeUpdatedAt"] is None
+
+
+async def test_concurrent_claimers_get_one_owner(store):
+    """Taking a lease is creating its document: exclusive on every server, FerretDB too."""
+    import asyncio
+
+    now = [T0]
+    claimers = [Leases(store.db, f"w{i}", clock=lambda: now[0]) for i in range(10)]
+    for _ in range(5):
+        won = await asyncio.gather(*(c.claim("job", timedelta(minutes=1)) for c in claimers))
+        assert sum(won) == 1
+        now[0] += timedelta(minutes=2)  # the winner dies: its lease runs out

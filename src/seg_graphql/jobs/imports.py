@@ -37,6 +37,7 @@ from seg_graphql.importer.parsers import (
     parse_csv,
     parse_ndjson,
 )
+from seg_graphql.jobs.leases import Leases
 from seg_graphql.jobs.periodic import Periodic
 from seg_graphql.services.clock import utc_now
 from seg_graphql.store.client import Store
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 
 BATCH_ATTEMPTS = 4
 RETRY_DELAY_SECONDS = 0.2  # doubled at each attempt
+CLAIM_LEASE = "import-claim"
+CLAIM_LEASE_TTL = timedelta(seconds=10)  # far longer than one claim: a dead claimer's runs out
 ORPHAN_AGE = timedelta(days=1)  # an upload older than this without a live job is abandoned
 ORPHAN_SWEEP_EVERY = timedelta(hours=1)
 
@@ -64,6 +67,7 @@ class ImportWorker:
     ) -> None:
         self.store = store
         self.queue = ImportQueue(store.db, owner)
+        self._claims = Leases(store.db, owner, clock=clock)
         self._lease = timedelta(seconds=lease_seconds)
         self._poll = poll_seconds
         self._batch = batch_lines
@@ -87,7 +91,7 @@ class ImportWorker:
         await self._sweep_orphans()
         ran = 0
         while not self._stopping():
-            job = await self.queue.claim(self._clock(), self._lease)
+            job = await self._claim()
             if job is None:
                 break
             ran += 1
@@ -98,6 +102,18 @@ class ImportWorker:
                 # recovery, so a job that always fails ends FAILED instead of looping.
                 log.exception("import %s failed; it will be retried", job["_id"])
         return ran
+
+    async def _claim(self) -> dict[str, Any] | None:
+        """A job for this worker, claimed while holding the claim lease; None when no job
+        waits or another worker is claiming right now (it is tried again at the next poll)."""
+        if not await self.queue.claimable(self._clock()):
+            return None
+        if not await self._claims.claim(CLAIM_LEASE, CLAIM_LEASE_TTL):
+            return None
+        try:
+            return await self.queue.claim(self._clock(), self._lease)
+        finally:
+            await self._claims.release(CLAIM_LEASE)
 
     async def _sweep_orphans(self) -> None:
         now = self._clock()

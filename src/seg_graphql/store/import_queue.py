@@ -6,9 +6,8 @@ worker that lost its job (its lease ran out and another worker claimed it) notic
 next checkpoint and stops.
 
 The claim is one findAndModify, atomic on MongoDB. FerretDB v1 on SQLite does not apply
-concurrent conditional updates atomically (two workers can both "win"), so claims are also
-serialised by a mutex document whose creation a unique _id makes exclusive on any server:
-a worker that cannot create it claims nothing this time and tries again at its next poll.
+concurrent conditional updates atomically (two workers can both "win"), so the worker also
+holds the "import-claim" lease (jobs/leases.py, exclusive on any server) while it claims.
 """
 
 from __future__ import annotations
@@ -22,48 +21,28 @@ from pymongo import ASCENDING, ReturnDocument
 
 from seg_graphql.domain.imports import ImportStatus
 from seg_graphql.domain.times import naive_utc
-from seg_graphql.store.errors import DuplicateKey, duplicates_as_domain
 
 _ACTIVE = [ImportStatus.PENDING.value, ImportStatus.RUNNING.value]
-_CLAIM_LOCK = "claim"
-_LOCK_TTL = timedelta(seconds=10)  # far longer than one findAndModify
 
 
 class ImportQueue:
     def __init__(self, db: Any, owner: str) -> None:
         self._jobs = db["imports"]
-        self._locks = db["import_locks"]
         self._chunks = db["import_chunks"]
         self.owner = owner
 
+    async def claimable(self, now: datetime) -> bool:
+        """Is any job waiting for a worker? One indexed read, so an idle poll costs one."""
+        found = await self._jobs.find_one(_claimable(now), {"_id": True})
+        return found is not None
+
     async def claim(self, now: datetime, lease: timedelta) -> dict[str, Any] | None:
         """The oldest job that is pending, or running under an expired lease (its worker
-        died or stopped), now ours; the document as it was before the claim."""
-        if not await self._lock(now):
-            return None
-        try:
-            return await self._claim(now, lease)
-        finally:
-            await self._locks.delete_one({"_id": _CLAIM_LOCK, "owner": self.owner})
-
-    async def _lock(self, now: datetime) -> bool:
-        stamp = naive_utc(now)
-        for _ in range(2):
-            try:
-                with duplicates_as_domain():
-                    await self._locks.insert_one(
-                        {"_id": _CLAIM_LOCK, "owner": self.owner, "until": stamp + _LOCK_TTL}
-                    )
-                return True
-            except DuplicateKey:
-                # held; if its holder died mid-claim, the lock has run out: clear it, retry
-                await self._locks.delete_one({"_id": _CLAIM_LOCK, "until": {"$lte": stamp}})
-        return False
-
-    async def _claim(self, now: datetime, lease: timedelta) -> dict[str, Any] | None:
+        died or stopped), now ours; the document as it was before the claim. Callers hold
+        the claim lease (see the module docstring)."""
         stamp = naive_utc(now)
         return await self._jobs.find_one_and_update(
-            {"status": {"$in": _ACTIVE}, "leaseUntil": {"$lte": stamp}},
+            _claimable(now),
             {
                 "$set": {
                     "status": ImportStatus.RUNNING.value,
@@ -131,3 +110,7 @@ class ImportQueue:
             {"_id": job_id, "owner": self.owner},
             {"$set": {"owner": None, "leaseUntil": naive_utc(now)}},
         )
+
+
+def _claimable(now: datetime) -> dict[str, Any]:
+    return {"status": {"$in": _ACTIVE}, "leaseUntil": {"$lte": naive_utc(now)}}

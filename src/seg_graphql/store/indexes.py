@@ -67,6 +67,9 @@ INDEXES: dict[str, list[IndexModel]] = {
         # the sweep of abandoned uploads looks for old ones across tenants
         IndexModel([("importId", ASCENDING)], name="import_age"),
     ],
+    "leases": [
+        IndexModel([("name", ASCENDING), ("generation", DESCENDING)], name="name_generation"),
+    ],
     "api_keys": [
         # The one lookup that precedes knowing the tenant: the key hash itself.
         IndexModel([("hash", ASCENDING)], unique=True, name="hash"),
