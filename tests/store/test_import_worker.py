@@ -196,10 +196,31 @@ async def test_abandoned_uploads_are_swept_after_a_day(store):
         ObjectId(),
     )
     for import_id in (abandoned, waiting, fresh):
-        for number in range(2):
-            await chunks.save_chunk(import_id, number, b"x")
+        await chunks.save_chunks(import_id, 0, [b"x", b"x"])
     # a job still waiting for a worker keeps its content, however old
     await store.db["imports"].insert_one({"_id": waiting, "tenant": "t", "status": "PENDING"})
     await worker(store, "w")._sweep_orphans()
     remaining = {d["importId"] async for d in store.db["import_chunks"].find({})}
     assert remaining == {waiting, fresh}
+
+
+async def test_content_is_stored_and_read_a_few_chunks_per_round_trip(store):
+    from bson import ObjectId
+
+    from seg_graphql.domain.imports import CHUNK_BYTES
+    from seg_graphql.store.imports import ImportStore
+
+    content = bytes(range(256)) * (CHUNK_BYTES * 10 // 256 + 7)  # 10 chunks and a bit
+    before = store.counter.count
+    job_id = await submit(store, "t", content)
+    written = store.counter.names[before - store.counter.count :]
+    # 11 chunks, 8 per trip, then the job document
+    assert sum(name.startswith("insert") for name in written) == 3
+    job = await store.db["imports"].find_one({"tenant": "t"})
+    assert job["chunkCount"] == 11 and job["sizeBytes"] == len(content)
+    before = store.counter.count
+    read = b"".join(
+        [c async for c in ImportStore(store.db, "t").chunks(ObjectId(job_id), count=11)]
+    )
+    assert read == content
+    assert store.counter.count - before == 2

@@ -137,7 +137,8 @@ class ImportWorker:
                     LineProblem(0, "INTERNAL", f"the import stopped its worker {recoveries} times"),
                 )
                 return
-        await self.queue.start(job_id, self._clock())
+        if job.get("startedAt") is None:
+            await self.queue.start(job_id, self._clock())
         progress = Progress.from_doc(job)
         applier = self._applier(job, resumed=progress.line > 0)
         items = self._items(job, progress)

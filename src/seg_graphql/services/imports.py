@@ -27,7 +27,7 @@ from seg_graphql.domain.times import naive_utc
 from seg_graphql.importer.parsers import Format
 from seg_graphql.services.auth import require_role
 from seg_graphql.services.clock import Clock, utc_now
-from seg_graphql.store.imports import ImportStore
+from seg_graphql.store.imports import CHUNKS_PER_TRIP, ImportStore
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -94,10 +94,12 @@ class ImportService:
     async def _store_content(
         self, import_id: ObjectId, content: AsyncIterator[bytes]
     ) -> tuple[int, int]:
-        """Re-cuts the incoming pieces into CHUNK_BYTES chunks; refuses beyond max_bytes."""
+        """Re-cuts the incoming pieces into CHUNK_BYTES chunks, written a few per round trip;
+        refuses beyond max_bytes."""
         size = 0
-        count = 0
+        stored = 0
         buffer = bytearray()
+        pending: list[bytes] = []
         async for piece in content:
             size += len(piece)
             if size > self.max_bytes:
@@ -108,13 +110,18 @@ class ImportService:
                 )
             buffer.extend(piece)
             while len(buffer) >= CHUNK_BYTES:
-                await self.store.save_chunk(import_id, count, bytes(buffer[:CHUNK_BYTES]))
+                pending.append(bytes(buffer[:CHUNK_BYTES]))
                 del buffer[:CHUNK_BYTES]
-                count += 1
+            if len(pending) >= CHUNKS_PER_TRIP:
+                await self.store.save_chunks(import_id, stored, pending)
+                stored += len(pending)
+                pending = []
         if buffer:
-            await self.store.save_chunk(import_id, count, bytes(buffer))
-            count += 1
-        return size, count
+            pending.append(bytes(buffer))
+        if pending:
+            await self.store.save_chunks(import_id, stored, pending)
+            stored += len(pending)
+        return size, stored
 
     async def get(self, job_id: str) -> ImportJob:
         doc = await self.store.get(_object_id(job_id))

@@ -11,7 +11,7 @@ from pymongo import ASCENDING, DESCENDING
 
 from seg_graphql.store.scoped import TenantCollection
 
-_CHUNKS_PER_READ = 8  # ~2 MB per round trip at CHUNK_BYTES
+CHUNKS_PER_TRIP = 8  # ~2 MB per round trip at CHUNK_BYTES, written and read
 
 
 class ImportStore:
@@ -19,22 +19,28 @@ class ImportStore:
         self._jobs = TenantCollection(db["imports"], tenant)
         self._chunks = TenantCollection(db["import_chunks"], tenant)
 
-    async def save_chunk(self, import_id: ObjectId, number: int, data: bytes) -> None:
-        await self._chunks.insert_one({"importId": import_id, "n": number, "data": Binary(data)})
+    async def save_chunks(self, import_id: ObjectId, first: int, pieces: list[bytes]) -> None:
+        """Chunks first, first + 1, ... in one round trip."""
+        await self._chunks.insert_many(
+            [
+                {"importId": import_id, "n": first + offset, "data": Binary(data)}
+                for offset, data in enumerate(pieces)
+            ]
+        )
 
     async def chunks(
         self, import_id: ObjectId, *, count: int, start: int = 0
     ) -> AsyncIterator[bytes]:
         """The content in order, a few chunks per round trip (never the whole file)."""
-        for first in range(start, count, _CHUNKS_PER_READ):
+        for first in range(start, count, CHUNKS_PER_TRIP):
             docs = await (
                 self._chunks.find(
-                    {"importId": import_id, "n": {"$gte": first, "$lt": first + _CHUNKS_PER_READ}}
+                    {"importId": import_id, "n": {"$gte": first, "$lt": first + CHUNKS_PER_TRIP}}
                 )
                 .sort("n", ASCENDING)
-                .to_list(_CHUNKS_PER_READ)
+                .to_list(CHUNKS_PER_TRIP)
             )
-            expected = min(_CHUNKS_PER_READ, count - first)
+            expected = min(CHUNKS_PER_TRIP, count - first)
             if len(docs) != expected or [d["n"] for d in docs] != list(
                 range(first, first + expected)
             ):
