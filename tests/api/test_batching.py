@@ -114,3 +114,28 @@ async def test_membership_check_never_answers_for_another_tenants_segment(client
     # the same numeric id exists in both tenants: acme's answer is about acme's segment only
     own = await acme.data(CHECK, {"userId": "u1", "segmentIds": [theirs]})
     assert own["membership"]["memberships"][0]["segment"]["id"] == theirs == mine
+
+
+async def test_upserting_users_costs_constant_round_trips(admin, store):
+    from tests.api.membership_queries import UPSERT
+
+    def batch(prefix, n):
+        return [
+            {
+                "userId": f"{prefix}{i}",
+                "email": f"{prefix}{i}@x.io",
+                "emailHash": f"h{prefix}{i}",
+                "userAgentId": f"ua{prefix}{i}",
+            }
+            for i in range(n)
+        ]
+
+    await admin.data(UPSERT, {"users": batch("w", 1)})  # warm the key cache
+    costs = []
+    for prefix, n in (("a", 2), ("b", 30)):
+        before = store.counter.count
+        body = await admin.data(UPSERT, {"users": batch(prefix, n)})
+        assert body["upsertUsers"]["userErrors"] == []
+        costs.append(store.counter.count - before)
+    # one read for identifier conflicts, one bulk write, one read back
+    assert costs == [3, 3], store.counter.names[-sum(costs) :]

@@ -311,9 +311,9 @@ class ProfileLines:
                 problems.append(LineProblem(record.line, "BAD_USER_INPUT", str(exc)))
         applied = 0
         for group in _distinct_users(items):
-            result = await self.service.upsert([fields for _, fields in group])
+            _, group_problems = await self.service.save([fields for _, fields in group])
             failed = set()
-            for problem in result.problems:
+            for problem in group_problems:
                 index = problem.path[1] if len(problem.path) > 1 else 0
                 failed.add(index)
                 where = ".".join(str(p) for p in problem.path[2:])

@@ -49,6 +49,17 @@ class UserService:
         return await self.store.get_many(user_ids)
 
     async def upsert(self, items: Sequence[Mapping[str, Any]]) -> UpsertResult:
+        """Saves the valid items and returns them as stored, in input order."""
+        valid, problems = await self.save(items)
+        stored = await self.store.get_many(p.user_id for p in valid.values())
+        users = [stored.get(valid[i].user_id) if i in valid else None for i in range(len(items))]
+        return UpsertResult(users=users, problems=problems)
+
+    async def save(
+        self, items: Sequence[Mapping[str, Any]]
+    ) -> tuple[dict[int, UserProfile], list[Problem]]:
+        """Saves the valid items (one bulk write); the saved profiles by index, and the
+        problems of the others. Imports need no read-back: they call this."""
         require_role(self.principal, Role.ADMIN, Role.EDITOR)
         valid, problems = parse_batch(
             UserProfile, items, lambda i: ("users", i), noun="users", root="users"
@@ -71,22 +82,23 @@ class UserService:
             else:
                 seen[profile.user_id] = index
         await self.store.upsert_profiles(list(valid.values()), self._now())
-        stored = await self.store.get_many(p.user_id for p in valid.values())
-        users = [stored.get(valid[i].user_id) if i in valid else None for i in range(len(items))]
-        return UpsertResult(users=users, problems=sorted(problems, key=_problem_order))
+        return valid, sorted(problems, key=_problem_order)
 
     async def _conflicts(self, valid: Mapping[int, UserProfile]) -> list[tuple[int, Problem]]:
         """Items whose email, email hash or user agent id belong to another user."""
         conflicts: list[tuple[int, Problem]] = []
+        fields = {index: profile.to_set() for index, profile in valid.items()}
+        owners = await self.store.owners(
+            {stored: [f.get(stored) for f in fields.values()] for stored, _ in _UNIQUE_IDENTIFIERS}
+        )
         for stored_field, input_field in _UNIQUE_IDENTIFIERS:
-            wanted = {index: profile.to_set().get(stored_field) for index, profile in valid.items()}
-            owners = await self.store.owners_of(stored_field, wanted.values())
+            wanted = {index: given.get(stored_field) for index, given in fields.items()}
             claimed: dict[Any, str] = {}
             for index, value in wanted.items():
                 if value is None:
                     continue
                 user_id = valid[index].user_id
-                owner = owners.get(value) or claimed.get(value)
+                owner = owners.get((stored_field, value)) or claimed.get(value)
                 if owner and owner != user_id:
                     conflicts.append(
                         (

@@ -45,15 +45,24 @@ class UserStore:
         docs = await self._users.find({"userId": {"$in": ids}}, {"_id": False}).to_list(None)
         return {doc["userId"]: doc for doc in docs}
 
-    async def owners_of(self, field: str, values: Iterable[Any]) -> dict[Any, str]:
-        """Which userId holds each value of an identifier field (for conflict checks)."""
-        wanted = sorted({v for v in values if v is not None})
-        if not wanted:
+    async def owners(self, wanted: Mapping[str, Iterable[Any]]) -> dict[tuple[str, Any], str]:
+        """Which userId holds each value of each identifier field (for conflict checks),
+        in one query."""
+        clauses = []
+        for field, values in wanted.items():
+            present = sorted({v for v in values if v is not None})
+            if present:
+                clauses.append({field: {"$in": present}})
+        if not clauses:
             return {}
-        docs = await self._users.find(
-            {field: {"$in": wanted}}, {"_id": False, "userId": True, field: True}
-        ).to_list(None)
-        return {doc[field]: doc["userId"] for doc in docs}
+        projection = {"_id": False, "userId": True, **{field: True for field in wanted}}
+        docs = await self._users.find({"$or": clauses}, projection).to_list(None)
+        return {
+            (field, doc[field]): doc["userId"]
+            for doc in docs
+            for field in wanted
+            if doc.get(field) is not None
+        }
 
     async def resolve(self, user: str) -> dict[str, Any] | None:
         """The user an argument names (email or userId), in one query; see lookup_order."""
