@@ -60,6 +60,25 @@ async def test_estimated_size_starts_at_zero_and_refreshes_on_demand(admin):
     assert refreshed["segments"][0]["estimatedSizeUpdatedAt"] is not None
 
 
+async def test_refreshing_many_estimates_costs_constant_round_trips(admin, store):
+    await upsert(admin, *({"userId": f"u{i}", "points": i} for i in range(5)))
+    ids = [
+        await create_segment(
+            admin, rules={"include": [{"field": "points", "operator": "GTE", "value": n}]}
+        )
+        for n in range(10)
+    ]
+    few, _ = await commands(store, admin, REFRESH, {"ids": ids[:2]})
+    many, body = await commands(store, admin, REFRESH, {"ids": ids})
+    sizes = [s["estimatedSize"] for s in body["refreshEstimates"]["segments"]]
+    assert sizes == [5, 4, 3, 2, 1, 0, 0, 0, 0, 0]
+    if store.capabilities.facet:
+        # the segments, one $facet of counts, one bulk write of estimates, the saved segments
+        assert few == many == 4, store.counter.names[-many:]
+    else:  # FerretDB: one count per segment
+        assert many - few == 8
+
+
 async def test_refresh_estimates_errors(client_for):
     admin = await client_for("acme", Role.ADMIN)
     segment = await create_segment(admin)

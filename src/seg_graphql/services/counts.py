@@ -94,13 +94,12 @@ class CountService:
             counts += await self._membership.member_counts(
                 segments, ids[start : start + FACET_CHUNK]
             )
-        now = self._now()
-        updated = []
-        for segment_id, count in zip(ids, counts, strict=True):
-            saved = await self._segments.set_estimate(segment_id, count, now)
-            if saved is not None:
-                updated.append(saved)
-        return updated
+        saved = await self._segments.set_estimates(
+            dict(zip(ids, counts, strict=True)),
+            self._now(),
+            max_batch=self._store.capabilities.max_update_batch,
+        )
+        return [saved[i] for i in ids if i in saved]
 
     # ------------------------------------------------------------ weighted counts
 

@@ -110,13 +110,24 @@ class SegmentStore:
             )
         return from_document(doc) if doc else None
 
-    async def set_estimate(self, segment_id: int, size: int, now: datetime) -> Segment | None:
-        doc = await self._segments.find_one_and_update(
-            {"id": segment_id},
-            {"$set": {"estimatedSize": size, "estimatedSizeUpdatedAt": _naive(now)}},
-            return_document=ReturnDocument.AFTER,
+    async def set_estimates(
+        self, sizes: Mapping[int, int], now: datetime, *, max_batch: int
+    ) -> dict[int, Segment]:
+        """Saves each segment's estimate (ordered bulk writes of at most max_batch) and
+        returns the segments as saved (deleted ones are left out): two round trips."""
+        stamp = _naive(now)
+        await self._segments.bulk_update(
+            [
+                (
+                    {"id": segment_id},
+                    {"$set": {"estimatedSize": size, "estimatedSizeUpdatedAt": stamp}},
+                    False,
+                )
+                for segment_id, size in sizes.items()
+            ],
+            max_batch,
         )
-        return from_document(doc) if doc else None
+        return await self.get_many(sizes)
 
     async def delete(self, segment_id: int) -> bool:
         return (await self._segments.delete_one({"id": segment_id})).deleted_count == 1
