@@ -139,3 +139,31 @@ async def test_upserting_users_costs_constant_round_trips(admin, store):
         costs.append(store.counter.count - before)
     # one read for identifier conflicts, one bulk write, one read back
     assert costs == [3, 3], store.counter.names[-sum(costs) :]
+
+
+async def test_repeated_status_changes_read_the_stored_users_once(admin, store):
+    """A change that loses to a newer one reports the user as stored: one read for the
+    whole batch, not one per change (each change itself is one conditional update)."""
+    from tests.api.membership_queries import SET_STATUSES
+
+    segment = await create_segment(admin, name="s", type="STATIC")
+    await upsert(admin, *({"userId": f"u{i}"} for i in range(10)))
+
+    def changes(n):
+        return [
+            {
+                "user": f"u{i}",
+                "segmentId": segment,
+                "userStatus": "ADD",
+                "metadata": {"statusChangeTimestamp": 1_700_000_000},
+            }
+            for i in range(n)
+        ]
+
+    await admin.data(SET_STATUSES, {"inputs": changes(10)})
+    few, _ = await commands(store, admin, SET_STATUSES, {"inputs": changes(2)})
+    many, body = await commands(store, admin, SET_STATUSES, {"inputs": changes(10)})
+    results = body["setUserStatuses"]["results"]
+    assert [r["applied"] for r in results] == [False] * 10
+    assert {r["membership"]["override"] for r in results} == {"ADD"}
+    assert many - few == 8, store.counter.names[-many:]

@@ -115,10 +115,12 @@ class MembershipService:
                 )
             else:
                 changes[index] = change
-        segments = await self.segments.get_many(
-            int(c.segment_id) for c in changes.values() if c.segment_id.isdigit()
+        segments, users = await asyncio.gather(
+            self.segments.get_many(
+                int(c.segment_id) for c in changes.values() if c.segment_id.isdigit()
+            ),
+            self.users.resolve_many([c.user for c in changes.values()]),
         )
-        users = await self.users.resolve_many([c.user for c in changes.values()])
         results: list[StatusResult | None] = [None] * len(items)
         events: list[dict[str, Any]] = []
         for index, change in changes.items():
@@ -134,7 +136,20 @@ class MembershipService:
             if event:
                 events.append(event)
         await self.events.record(events)
+        await self._refresh_unapplied(results)
         return BatchResult(results=results, problems=problems)
+
+    async def _refresh_unapplied(self, results: list[StatusResult | None]) -> None:
+        """Changes not applied report the user as stored now (with the newer change that
+        won), read once for the whole batch."""
+        stale = [r for r in results if r is not None and not r.applied]
+        if not stale:
+            return
+        current = await self.users.get_many(r.user["userId"] for r in stale)
+        for result in stale:
+            doc = current.get(result.user["userId"], result.user)
+            result.user = doc
+            result.entry = entry_of(doc, result.segment.id)
 
     def _target_problem(
         self,
@@ -185,10 +200,8 @@ class MembershipService:
                 "$addToSet": {"segs": segment.id},
             },
         )
-        if before is None:  # a newer (or the same) change is already applied
-            current = await self.users.get_many([user["userId"]])
-            doc = current.get(user["userId"], user)
-            return StatusResult(segment, doc, False, entry_of(doc, segment.id)), None
+        if before is None:  # a newer (or the same) change is already applied: see _refresh
+            return StatusResult(segment, user, False, entry_of(user, segment.id)), None
         old = entry_of(before, segment.id)
         after_doc = with_entry(
             before,
