@@ -3,6 +3,7 @@ per-line errors, job-level failures, tenancy and roles."""
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from seg_graphql.domain.models import Role
@@ -364,3 +365,49 @@ def _unix(iso: str) -> float:
     from datetime import datetime
 
     return datetime.fromisoformat(iso).timestamp()
+
+
+async def test_huge_values_are_line_errors_and_the_rest_is_applied(admin):
+    vip = await create_segment(admin, name="VIP", type="STATIC")
+    content = ndjson(
+        update(vip, email_hash="x", expiration_duration=10**15),  # 1
+        update(vip, email_hash="x", weight=1e308),  # 2
+        update(vip, email_hash="x", data_bag=orjson.dumps({"blob": "y" * 20_000}).decode()),
+        update("9" * 30, email_hash="x"),  # 4
+        update(vip, email_hash="h" * 1_000),  # 5
+        update(vip, email_hash="x", expiration_ts=2**62),  # 6
+        '{"operation": "UPDATE", "pad": "' + "z" * 100_000 + '"}',  # 7: over 64 KiB
+        update(vip, email_hash="good"),  # 8
+    )
+    job = await run_import(admin, content)
+    assert job["status"] == "PARTIAL", job
+    assert [(e["line"], e["code"]) for e in job["errors"]] == [
+        (1, "BAD_USER_INPUT"),
+        (2, "BAD_USER_INPUT"),
+        (3, "BAD_USER_INPUT"),
+        (4, "BAD_USER_INPUT"),
+        (5, "BAD_USER_INPUT"),
+        (6, "BAD_USER_INPUT"),
+        (7, "UNREADABLE_LINE"),
+    ]
+    assert await member_ids(admin, vip) == ["email_hash:good"]
+
+
+async def test_bad_submissions_and_list_arguments(admin):
+    too_long = {
+        "documentType": "USER_SEGMENT",
+        "format": "NDJSON",
+        "name": "n" * 201,
+        "content": "{}",
+    }
+    payload = (await admin.data(RUN_IMPORT, {"input": too_long}))["runImport"]
+    assert payload["job"] is None and payload["userErrors"][0]["field"] == "input.name"
+    missing = {"documentType": "USER_SEGMENT", "format": "NDJSON", "content": "{}"}
+    body = await admin.post(RUN_IMPORT, {"input": missing})
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    wrong_type = {"documentType": 1, "format": "NDJSON", "name": "n", "content": "{}"}
+    body = await admin.post(RUN_IMPORT, {"input": wrong_type})
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    body = await admin.post(IMPORT_JOBS, {"first": 1_000})
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert (await admin.data(IMPORT_JOBS, {}))["importJobs"]["totalCount"] == 0  # nothing stored
