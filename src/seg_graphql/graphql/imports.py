@@ -200,15 +200,14 @@ def _content_of(input: RunImportInput) -> AsyncIterator[bytes]:
     if (input.content is None) == (input.file is None):
         raise bad_input("give the file as `content` or as `file`, exactly one", ("input",))
     if input.content is not None:
-        return _pieces(input.content.encode())
+        return _whole(input.content.encode())
     if not callable(getattr(input.file, "read", None)):
         raise bad_input("`file` must be sent as a multipart upload", ("input", "file"))
     return _read_upload(input.file)
 
 
-async def _pieces(data: bytes) -> AsyncIterator[bytes]:
-    for start in range(0, len(data), CHUNK_BYTES):
-        yield data[start : start + CHUNK_BYTES]
+async def _whole(data: bytes) -> AsyncIterator[bytes]:
+    yield data  # the service cuts it into chunks
 
 
 async def _read_upload(upload: Any) -> AsyncIterator[bytes]:

@@ -48,11 +48,7 @@ class UserStore:
     async def owners(self, wanted: Mapping[str, Iterable[Any]]) -> dict[tuple[str, Any], str]:
         """Which userId holds each value of each identifier field (for conflict checks),
         in one query."""
-        clauses = []
-        for field, values in wanted.items():
-            present = sorted({v for v in values if v is not None})
-            if present:
-                clauses.append({field: {"$in": present}})
+        clauses = _any_of(wanted)
         if not clauses:
             return {}
         projection = {"_id": False, "userId": True, **{field: True for field in wanted}}
@@ -87,10 +83,7 @@ class UserStore:
                 by_field.setdefault(field, set()).add(value)
         if not by_field:
             return {}
-        docs = await self._users.find(
-            {"$or": [{f: {"$in": sorted(values)}} for f, values in by_field.items()]},
-            {"_id": False},
-        ).to_list(None)
+        docs = await self._users.find({"$or": _any_of(by_field)}, {"_id": False}).to_list(None)
         index = {
             (field, doc.get(field)): doc
             for doc in sorted(docs, key=lambda d: d["userId"], reverse=True)
@@ -179,7 +172,17 @@ class UserStore:
                     "userAccountId": {"$in": sorted(wanted.pop("userAccountId"))},
                 }
             )
-        clauses += [{f: {"$in": sorted(values)}} for f, values in wanted.items()]
+        clauses += _any_of(wanted)
         if not clauses:
             return []
         return await self._users.find({"$or": clauses}, {"_id": False}).to_list(None)
+
+
+def _any_of(wanted: Mapping[str, Iterable[Any]]) -> list[dict[str, Any]]:
+    """One `$in` clause per identifier field, for an indexed `$or` lookup (None left out)."""
+    clauses = []
+    for field, values in wanted.items():
+        present = sorted({v for v in values if v is not None})
+        if present:
+            clauses.append({field: {"$in": present}})
+    return clauses
