@@ -83,9 +83,10 @@ async def test_refresh_estimates_errors(client_for):
     admin = await client_for("acme", Role.ADMIN)
     segment = await create_segment(admin)
     editor = await client_for("acme", Role.EDITOR)
-    assert (await editor.post(REFRESH, {"ids": [segment]}))["errors"][0]["extensions"][
-        "code"
-    ] == "FORBIDDEN"
+    refused = (await editor.data(REFRESH, {"ids": [segment]}))["refreshEstimates"]
+    assert refused["userErrors"] == [
+        {"field": None, "code": "FORBIDDEN", "message": "this operation needs the ADMIN role"}
+    ]
     unknown = (await admin.data(REFRESH, {"ids": [segment, "99"]}))["refreshEstimates"]
     assert unknown["userErrors"] == [
         {"field": "segmentIds", "code": "NOT_FOUND", "message": "segments [99] not found"}

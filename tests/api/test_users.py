@@ -118,8 +118,10 @@ async def test_wrong_types_are_graphql_errors(admin):
 
 async def test_viewer_cannot_upsert(client_for):
     viewer = await client_for("acme", Role.VIEWER)
-    body = await viewer.post(UPSERT, {"users": [{"userId": "u1"}]})
-    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    body = (await viewer.data(UPSERT, {"users": [{"userId": "u1"}]}))["upsertUsers"]
+    assert body["users"] == []
+    assert [e["code"] for e in body["userErrors"]] == ["FORBIDDEN"]
+    assert (await viewer.data("{ users { totalCount } }"))["users"]["totalCount"] == 0
 
 
 async def test_users_are_per_tenant(client_for):

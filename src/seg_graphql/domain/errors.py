@@ -2,7 +2,8 @@
 
 A `UserInputError` is expected: it travels to the client inside a mutation
 payload's `userErrors`, or as a top-level error with the same code for queries.
-`AccessError` is always top-level (UNAUTHENTICATED / FORBIDDEN).
+An `AccessError` is top-level, except FORBIDDEN raised inside a mutation, which is
+a `userErrors` entry like any other business failure (SPEC section 7).
 """
 
 from __future__ import annotations

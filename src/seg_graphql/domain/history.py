@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from seg_graphql.domain.membership import EMPTY_SNAPSHOT, Entry
@@ -14,15 +15,29 @@ from seg_graphql.domain.models import Principal
 from seg_graphql.domain.times import naive_utc
 
 
+class EventAction(StrEnum):
+    OVERRIDE_SET = "OVERRIDE_SET"
+    OVERRIDE_RESET = "OVERRIDE_RESET"
+    LISTED = "LISTED"
+    UNLISTED = "UNLISTED"
+    EXPIRED = "EXPIRED"
+
+
+class EventSource(StrEnum):
+    API = "API"
+    IMPORT = "IMPORT"
+    EXPIRY = "EXPIRY"
+
+
 def event_document(
     principal: Principal,
     segment_id: int,
     user_id: str,
     now: datetime,
-    action: str,
+    action: EventAction,
     old: Entry | None,
     new: Entry | None,
-    source: str,
+    source: EventSource,
     *,
     reference_id: str | None = None,
     description: str | None = None,

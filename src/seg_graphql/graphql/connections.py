@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
 
 import strawberry
 
 from seg_graphql.graphql.types import PageInfo, Segment
+
+NodeT = TypeVar("NodeT")
+
+
+@strawberry.type
+class Edge(Generic[NodeT]):
+    cursor: str = strawberry.field(
+        description="Opaque; pass it as `after` to read the items that follow this one."
+    )
+    node: NodeT = strawberry.field(description="The item.")
 
 
 @strawberry.type
 class CountedConnection:
     """What every list shares: its page info, and a total counted only when asked for."""
 
-    page_info: PageInfo
+    page_info: PageInfo = strawberry.field(description="Where this page is in the list.")
     count_total: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(description="All items matching the list's filter, across pages.")
@@ -21,15 +32,14 @@ class CountedConnection:
         return await self.count_total()
 
 
-@strawberry.type
-class SegmentEdge:
-    cursor: str
-    node: Segment
+@strawberry.type(description="A segment in a page of segments.")
+class SegmentEdge(Edge[Segment]):
+    pass
 
 
-@strawberry.type
+@strawberry.type(description="A page of segments (Relay connection).")
 class SegmentConnection(CountedConnection):
-    edges: list[SegmentEdge]
+    edges: list[SegmentEdge] = strawberry.field(description="The page's segments with cursors.")
 
     @strawberry.field(description="The edges' nodes, for clients that need no cursors.")
     def nodes(self) -> list[Segment]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -13,27 +14,29 @@ from seg_graphql.graphql.inputs import RulesInput, to_data
 from seg_graphql.graphql.membership_types import User
 from seg_graphql.graphql.queries import parse_id
 from seg_graphql.graphql.scalars import JSON
-from seg_graphql.graphql.types import Segment, UserError
+from seg_graphql.graphql.types import USER_ERRORS, Segment, UserError
 
 MAX_REFRESH = 100
 
 
 @strawberry.type(description="Members of a segment whose weight is at least minWeight.")
 class SegmentCount:
-    segment: Segment
-    user_count: int
-    strength: float = strawberry.field(description="The average weight of those members.")
-    min_weight: float
+    segment: Segment = strawberry.field(description="The segment counted.")
+    user_count: int = strawberry.field(description="Members whose weight is at least minWeight.")
+    strength: float = strawberry.field(
+        description="The average weight of those members (0 when there are none)."
+    )
+    min_weight: float = strawberry.field(description="The minWeight the count was made with.")
 
 
 @strawberry.type(
     description="A page of segment counts, as the recommendation seed's PageSegmentCount."
 )
 class SegmentCountPage:
-    items: list[SegmentCount]
-    total: int
-    page: int
-    size: int
+    items: list[SegmentCount] = strawberry.field(description="This page's segments, by segment id.")
+    total: int = strawberry.field(description="Segments counted, across pages.")
+    page: int = strawberry.field(description="This page's number, from 1.")
+    size: int = strawberry.field(description="The page size asked for.")
     computed_at: datetime = strawberry.field(description="When the cached counts were computed.")
 
 
@@ -46,15 +49,23 @@ class SegmentPreview:
     leaving: int | None = strawberry.field(
         description="For an existing segment: users who would leave."
     )
-    sample: list[User]
-    entering_sample: list[User]
-    leaving_sample: list[User]
+    sample: list[User] = strawberry.field(
+        description="Some of the users the rules select (at most 10)."
+    )
+    entering_sample: list[User] = strawberry.field(
+        description="Some of the users who would join (at most 10)."
+    )
+    leaving_sample: list[User] = strawberry.field(
+        description="Some of the users who would leave (at most 10)."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of refreshEstimates.")
 class RefreshEstimatesPayload:
-    segments: list[Segment] = strawberry.field(default_factory=list)
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    segments: list[Segment] = strawberry.field(
+        default_factory=list, description="The segments with their new estimatedSize."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
 @strawberry.type
@@ -67,10 +78,17 @@ class CountQuery:
     async def segment_counts(
         self,
         info: Info,
-        min_weight: float = 0.5,
-        force_refresh: bool = False,
-        page: int = 1,
-        size: int = 50,
+        min_weight: Annotated[
+            float,
+            strawberry.argument(
+                description="Count members whose weight is at least this (0 to 1)."
+            ),
+        ] = 0.5,
+        force_refresh: Annotated[
+            bool, strawberry.argument(description="Recount now instead of using the cached counts.")
+        ] = False,
+        page: Annotated[int, strawberry.argument(description="Page number, from 1.")] = 1,
+        size: Annotated[int, strawberry.argument(description="Segments per page, 1 to 100.")] = 50,
     ) -> SegmentCountPage:
         result = await info.context.counts.segment_counts(
             min_weight=min_weight, force_refresh=force_refresh, page=page, size=size
@@ -98,9 +116,19 @@ class CountQuery:
     async def preview_segment(
         self,
         info: Info,
-        rules: RulesInput | None = None,
-        fql: JSON | None = None,
-        segment_id: strawberry.ID | None = None,
+        rules: Annotated[
+            RulesInput | None, strawberry.argument(description="The rules to try.")
+        ] = None,
+        fql: Annotated[
+            JSON | None, strawberry.argument(description="The rules to try, as FQL.")
+        ] = None,
+        segment_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="An existing segment: compare with its members (and, "
+                "without rules or fql, preview its own rules).",
+            ),
+        ] = None,
     ) -> SegmentPreview:
         preview = await info.context.counts.preview(
             rules_input=to_data(rules) if rules is not None else None,
@@ -121,7 +149,12 @@ class CountQuery:
 class CountMutation:
     @strawberry.mutation(description="Recomputes estimatedSize now (ADMIN only).")
     async def refresh_estimates(
-        self, info: Info, segment_ids: list[strawberry.ID]
+        self,
+        info: Info,
+        segment_ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(description=f"The segments to recount (at most {MAX_REFRESH})."),
+        ],
     ) -> RefreshEstimatesPayload | None:
         async def run() -> RefreshEstimatesPayload:
             if len(segment_ids) > MAX_REFRESH:

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from graphql import GraphQLError
 
-from seg_graphql.domain.errors import AccessError, UserInputError
+from seg_graphql.domain.errors import AccessError, ErrorCode, UserInputError
 from seg_graphql.graphql.types import UserError
 
 log = logging.getLogger("seg_graphql.errors")
@@ -22,11 +22,17 @@ _SUGGESTION = re.compile(r"\s*Did you mean .*\?$")
 async def payload_or_errors(
     build: Callable[[], Awaitable[P]], failed: Callable[[list[UserError]], P]
 ) -> P:
-    """Runs a mutation; expected input problems become the payload's userErrors."""
+    """Runs a mutation. Every business failure, FORBIDDEN included, becomes a userErrors
+    entry with its code (SPEC section 7); only what is not about this mutation's input or
+    permission (authentication, limits, outages, internal faults) stays top-level."""
     try:
         return await build()
     except UserInputError as exc:
         return failed([UserError.from_problem(p) for p in exc.problems])
+    except AccessError as exc:
+        if exc.code is not ErrorCode.FORBIDDEN:
+            raise
+        return failed([UserError(field=None, path=[], message=exc.message, code=exc.code)])
 
 
 def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:

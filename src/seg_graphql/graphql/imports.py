@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -13,63 +13,107 @@ from seg_graphql.domain import imports as domain
 from seg_graphql.domain.errors import bad_input
 from seg_graphql.domain.imports import CHUNK_BYTES
 from seg_graphql.domain.times import aware_utc
-from seg_graphql.graphql.connections import CountedConnection, page_info
+from seg_graphql.graphql.connections import CountedConnection, Edge, page_info
 from seg_graphql.graphql.context import Info
 from seg_graphql.graphql.errors import payload_or_errors
-from seg_graphql.graphql.pagination import DEFAULT_FIRST, check_first, decode_key, encode_key
+from seg_graphql.graphql.pagination import (
+    AFTER,
+    DEFAULT_FIRST,
+    FIRST,
+    check_first,
+    decode_key,
+    encode_key,
+)
+from seg_graphql.graphql.scalars import described_enum
 from seg_graphql.graphql.types import UserError
 from seg_graphql.importer.parsers import Format
 
-ImportDocumentType = strawberry.enum(
+ImportDocumentType = described_enum(
     domain.DocumentType,
     name="ImportDocumentType",
-    description="USER_SEGMENT: the mediarithmics user segment commands (UPDATE/DELETE a user "
-    "on a segment's list). USER_PROFILE: user profiles, as upsertUsers takes them.",
+    description="What the lines of an import are.",
+    values={
+        "USER_SEGMENT": "mediarithmics user segment commands: operation UPDATE or DELETE puts a "
+        "user on a segment's list or takes them off (expiration_duration is mandatory).",
+        "USER_PROFILE": "User profiles, with upsertUsers' fields (userId, email, tier...).",
+    },
 )
-ImportFormat = strawberry.enum(
+ImportFormat = described_enum(
     Format,
     name="ImportFormat",
-    description="NDJSON: one JSON object per line. CSV: a header "
-    "line of field names, then one line per record (list/object cells hold JSON).",
+    description="How the import file is written.",
+    values={
+        "NDJSON": "One JSON object per line.",
+        "CSV": "A header line of field names, then one line per record; list and object "
+        "cells hold JSON.",
+    },
 )
-ImportStatus = strawberry.enum(
+ImportStatus = described_enum(
     domain.ImportStatus,
     name="ImportStatus",
-    description="PENDING (stored, waiting for a worker), RUNNING, SUCCEEDED (every line "
-    "applied), PARTIAL (some lines failed, the others applied), FAILED (nothing applied, "
-    "or the file itself is unusable).",
+    description="Where an import job is.",
+    values={
+        "PENDING": "Stored, waiting for a worker.",
+        "RUNNING": "A worker is applying it; see progress.",
+        "SUCCEEDED": "Finished: every line applied.",
+        "PARTIAL": "Finished: some lines failed (see errors), the others were applied.",
+        "FAILED": "Finished: nothing applied, or the file itself is unusable (see error).",
+    },
 )
-ImportErrorCode = strawberry.enum(domain.ImportErrorCode, name="ImportErrorCode")
+ImportErrorCode = described_enum(
+    domain.ImportErrorCode,
+    name="ImportErrorCode",
+    description="Why an import line (or a whole import) failed.",
+    values={
+        "MALFORMED_JSON": "The line is not one JSON object.",
+        "MALFORMED_CSV": "The CSV line cannot be read, or has the wrong number of cells.",
+        "UNREADABLE_LINE": "The line is over 64 KiB, or not UTF-8.",
+        "BAD_USER_INPUT": "A field is missing or has a wrong value.",
+        "NOT_FOUND": "The segment does not exist in your tenant.",
+        "FORBIDDEN": "The submitting key may not edit that segment.",
+        "LIMIT_EXCEEDED": "The segment's list is full (100,000 users).",
+        "DUPLICATE": "An identifier of the profile belongs to another user.",
+        "BAD_HEADER": "Whole job: the CSV header names unknown or repeated columns.",
+        "EMPTY_FILE": "Whole job: there is nothing to import.",
+        "INTERNAL": "Whole job: it kept stopping its worker and was given up.",
+    },
+)
 
 
 @strawberry.type(description="A line that was not applied, and why.")
 class ImportLineError:
     line: int = strawberry.field(description="1-based line number in the file.")
-    code: ImportErrorCode
-    message: str
+    code: ImportErrorCode = strawberry.field(description="Why the line failed.")
+    message: str = strawberry.field(description="What is wrong with the line, for people.")
 
 
 @strawberry.type(description="Why a whole import failed.")
 class ImportFailure:
-    code: ImportErrorCode
-    message: str
+    code: ImportErrorCode = strawberry.field(
+        description="Why the job failed (BAD_HEADER, EMPTY_FILE, INTERNAL)."
+    )
+    message: str = strawberry.field(description="What went wrong, for people.")
 
 
 @strawberry.type(description="A bulk import, from submission to its end.")
 class ImportJob:
-    id: strawberry.ID
-    name: str
-    document_type: ImportDocumentType
-    format: ImportFormat
-    status: ImportStatus
+    id: strawberry.ID = strawberry.field(description="The job's id, for importJob.")
+    name: str = strawberry.field(description="The name given at submission.")
+    document_type: ImportDocumentType = strawberry.field(description="What the lines are.")
+    format: ImportFormat = strawberry.field(description="How the file is written.")
+    status: ImportStatus = strawberry.field(description="Where the job is.")
     size_bytes: float = strawberry.field(description="Size of the submitted content in bytes.")
     total: int = strawberry.field(description="Lines read so far (all of them once finished).")
-    applied: int
+    applied: int = strawberry.field(description="Lines applied so far.")
     failed: int = strawberry.field(description="Lines that failed; all are counted.")
     progress: float = strawberry.field(description="0 to 1: the share of the content read.")
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: datetime = strawberry.field(
+        description="When the job was submitted (its content stored)."
+    )
+    started_at: datetime | None = strawberry.field(
+        description="When a worker first claimed it; null while PENDING."
+    )
+    finished_at: datetime | None = strawberry.field(description="When it ended; null until then.")
     error: ImportFailure | None = strawberry.field(description="Set when the whole job failed.")
     stored_errors: strawberry.Private[list[domain.LineProblem]]
 
@@ -77,7 +121,15 @@ class ImportJob:
         description=f"The first failed lines, in line order (at most "
         f"{domain.MAX_STORED_ERRORS} are kept; `failed` counts them all)."
     )
-    def errors(self, first: int = domain.MAX_STORED_ERRORS) -> list[ImportLineError]:
+    def errors(
+        self,
+        first: Annotated[
+            int,
+            strawberry.argument(
+                description=f"How many to return (default and most: {domain.MAX_STORED_ERRORS})."
+            ),
+        ] = domain.MAX_STORED_ERRORS,
+    ) -> list[ImportLineError]:
         return [
             ImportLineError(line=p.line, code=domain.ImportErrorCode.of(p.code), message=p.message)
             for p in self.stored_errors[: max(first, 0)]
@@ -108,28 +160,29 @@ class ImportJob:
         )
 
 
-@strawberry.type
-class ImportJobEdge:
-    cursor: str
-    node: ImportJob
+@strawberry.type(description="An import job in a page of jobs.")
+class ImportJobEdge(Edge[ImportJob]):
+    pass
 
 
-@strawberry.type
+@strawberry.type(description="A page of import jobs, newest first (Relay connection).")
 class ImportJobConnection(CountedConnection):
-    edges: list[ImportJobEdge]
+    edges: list[ImportJobEdge] = strawberry.field(description="The page's jobs with cursors.")
 
     @strawberry.field(description="The edges' nodes, for clients that need no cursors.")
     def nodes(self) -> list[ImportJob]:
         return [edge.node for edge in self.edges]
 
 
-@strawberry.input
+@strawberry.input(description="An import: what it holds, its format, and its content.")
 class RunImportInput:
-    document_type: ImportDocumentType
-    format: ImportFormat
-    name: str
+    document_type: ImportDocumentType = strawberry.field(description="What the lines are.")
+    format: ImportFormat = strawberry.field(description="How the file is written.")
+    name: str = strawberry.field(description="A name for the job, shown in importJobs.")
     content: str | None = strawberry.field(
-        default=None, description="The file inline (small files; requests are size-bounded)."
+        default=None,
+        description="The file inline; the whole request is bounded by SEG_MAX_BODY_BYTES "
+        "(1 MB by default). Give content or file, not both.",
     )
     file: Upload | None = strawberry.field(
         default=None,
@@ -138,25 +191,35 @@ class RunImportInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of runImport.")
 class RunImportPayload:
-    job: ImportJob | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    job: ImportJob | None = strawberry.field(
+        default=None, description="The job, PENDING or already further; null on userErrors."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the import was refused; empty on success."
+    )
 
 
 @strawberry.type
 class ImportQuery:
     @strawberry.field(description="One import job of your tenant; NOT_FOUND otherwise.")
-    async def import_job(self, info: Info, id: strawberry.ID) -> ImportJob | None:
+    async def import_job(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The job's id (runImport).")],
+    ) -> ImportJob | None:
         return ImportJob.from_domain(await info.context.imports.get(str(id)))
 
     @strawberry.field(description="Import jobs of your tenant, newest first.")
     async def import_jobs(
         self,
         info: Info,
-        first: int = DEFAULT_FIRST,
-        after: str | None = None,
-        status: ImportStatus | None = None,
+        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        status: Annotated[
+            ImportStatus | None, strawberry.argument(description="Only jobs in this status.")
+        ] = None,
     ) -> ImportJobConnection:
         check_first(first)
         before = decode_key("import", after)
@@ -181,7 +244,11 @@ class ImportMutation:
         description="Starts a bulk import and returns its job at once; the content is stored "
         "before the job starts, and the job survives server restarts."
     )
-    async def run_import(self, info: Info, input: RunImportInput) -> RunImportPayload:
+    async def run_import(
+        self,
+        info: Info,
+        input: Annotated[RunImportInput, strawberry.argument(description="The import.")],
+    ) -> RunImportPayload:
         async def run() -> RunImportPayload:
             request = {
                 "documentType": input.document_type,

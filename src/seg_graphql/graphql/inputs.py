@@ -18,23 +18,39 @@ from seg_graphql.graphql.scalars import JSON, EditableBy, LinkType, Operator, Se
     "customFields.<name>, segment."
 )
 class CriterionInput:
-    field: str
-    operator: Operator
-    value: JSON | None = None
+    field: str = strawberry.field(
+        description="The profile field, or segment (value: a segment id)."
+    )
+    operator: Operator = strawberry.field(description="How the field is compared with the value.")
+    value: JSON | None = strawberry.field(
+        default=None,
+        description="A JSON value; a list for IN/NOT_IN; omitted for EXISTS/NOT_EXISTS.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Dynamic rules: users matching ALL include and NONE of exclude.")
 class RulesInput:
-    include: list[CriterionInput] = strawberry.field(default_factory=list)
-    exclude: list[CriterionInput] = strawberry.field(default_factory=list)
+    include: list[CriterionInput] = strawberry.field(
+        default_factory=list, description="All must match (at most 20)."
+    )
+    exclude: list[CriterionInput] = strawberry.field(
+        default_factory=list, description="None may match (at most 20)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A new segment (at most 1,000 per tenant).")
 class CreateSegmentInput:
-    name: str
-    technical_name: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    type: SegmentType = SegmentType.DYNAMIC
+    name: str = strawberry.field(description="Display name.")
+    technical_name: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Unique per tenant; default segment-<id>. Imports may name the segment by it.",
+    )
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Free text for people."
+    )
+    type: SegmentType = strawberry.field(
+        default=SegmentType.DYNAMIC, description="STATIC (a list) or DYNAMIC (rules)."
+    )
     rules: RulesInput | None = strawberry.field(
         default=strawberry.UNSET, description="Give rules or fql, not both."
     )
@@ -44,40 +60,66 @@ class CreateSegmentInput:
         "$in $nin $gt $gte $lt $lte $exists $contains $ncontains; groups $and, "
         "$nor / $not (exclusions).",
     )
-    url: str | None = strawberry.UNSET
-    team_id: strawberry.ID | None = strawberry.UNSET
-    is_default: bool = False
-    editable_by: EditableBy = EditableBy.ADMIN
+    url: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Informational only; never evaluated."
+    )
+    team_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="The owning team."
+    )
+    is_default: bool = strawberry.field(
+        default=False, description="Marks a default segment; informational."
+    )
+    editable_by: EditableBy = strawberry.field(
+        default=EditableBy.ADMIN, description="Who may change it; default ADMIN."
+    )
 
 
 @strawberry.input(
     description="Only the fields given change; null clears description, url and teamId."
 )
 class UpdateSegmentInput:
-    name: str | None = strawberry.UNSET
-    technical_name: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    rules: RulesInput | None = strawberry.UNSET
-    fql: JSON | None = strawberry.UNSET
-    url: str | None = strawberry.UNSET
-    team_id: strawberry.ID | None = strawberry.UNSET
-    is_default: bool | None = strawberry.UNSET
-    editable_by: EditableBy | None = strawberry.UNSET
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="Display name.")
+    technical_name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Unique per tenant."
+    )
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Free text; null clears it."
+    )
+    rules: RulesInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Replaces the rules; give rules or fql, not both."
+    )
+    fql: JSON | None = strawberry.field(
+        default=strawberry.UNSET, description="Replaces the rules, as FQL (see createSegment)."
+    )
+    url: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Informational; null clears it."
+    )
+    team_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="The owning team; null clears it."
+    )
+    is_default: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Marks a default segment."
+    )
+    editable_by: EditableBy | None = strawberry.field(
+        default=strawberry.UNSET, description="Who may change it."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A team or user to link to a segment.")
 class SegmentLinkInput:
-    type: LinkType
-    id: strawberry.ID
+    type: LinkType = strawberry.field(description="TEAM or USER.")
+    id: strawberry.ID = strawberry.field(description="The team's or user's id.")
 
 
-@strawberry.input
+@strawberry.input(description="Narrows a segment list; given fields must all match.")
 class SegmentFilter:
     name: str | None = strawberry.field(
         default=None, description="Case-insensitive substring of the name."
     )
-    type: SegmentType | None = None
-    team_id: strawberry.ID | None = None
+    type: SegmentType | None = strawberry.field(default=None, description="Only this type.")
+    team_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only this team's segments."
+    )
 
 
 def to_data(value: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from seg_graphql.domain import models
-from seg_graphql.graphql.connections import page_info
+from seg_graphql.graphql.connections import Edge, page_info
 from seg_graphql.graphql.context import Info
 from seg_graphql.graphql.membership_types import User
 from seg_graphql.graphql.pagination import check_first, decode_key, encode_key
@@ -13,23 +13,22 @@ from seg_graphql.graphql.types import PageInfo
 from seg_graphql.services.membership import MemberPageKey
 
 
-@strawberry.type
-class MemberEdge:
-    cursor: str
-    node: User
+@strawberry.type(description="A member in a page of a segment's members.")
+class MemberEdge(Edge[User]):
+    pass
 
 
-@strawberry.type
+@strawberry.type(description="A page of a segment's members, by userId (Relay connection).")
 class MemberConnection:
-    edges: list[MemberEdge]
-    page_info: PageInfo
+    edges: list[MemberEdge] = strawberry.field(description="The page's members with cursors.")
+    page_info: PageInfo = strawberry.field(description="Where this page is in the list.")
     segment_id: strawberry.Private[int]
 
     @strawberry.field(description="All members, across pages (the segment's userCount).")
     async def total_count(self, info: Info) -> int:
         return await info.context.member_count_loader.load(self.segment_id)
 
-    @strawberry.field
+    @strawberry.field(description="The edges' nodes, for clients that need no cursors.")
     def nodes(self) -> list[User]:
         return [edge.node for edge in self.edges]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from seg_graphql.graphql.context import Info
@@ -9,51 +11,64 @@ from seg_graphql.graphql.errors import payload_or_errors
 from seg_graphql.graphql.inputs import to_data
 from seg_graphql.graphql.membership_inputs import SegmentUserInput, SetUserStatusInput, UserInput
 from seg_graphql.graphql.membership_types import Membership, User
+from seg_graphql.graphql.mutations import SEGMENT_ID
 from seg_graphql.graphql.queries import parse_id
-from seg_graphql.graphql.types import Segment, UserError
+from seg_graphql.graphql.types import USER_ERRORS, Segment, UserError
 from seg_graphql.services.membership import BatchResult
 
+IN_ORDER = (
+    "In input order; null where the item failed (see userErrors, whose path starts with the "
+    "item's index)."
+)
 
-@strawberry.type
+
+@strawberry.type(description="The result of upsertUsers.")
 class UpsertUsersPayload:
-    users: list[User | None] = strawberry.field(
-        default_factory=list, description="In input order; null where the item failed."
-    )
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    users: list[User | None] = strawberry.field(default_factory=list, description=IN_ORDER)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
-@strawberry.type
+APPLIED = "False when a newer (or the same) change was already applied: nothing changed."
+
+
+@strawberry.type(description="One applied (or ignored) status change of setUserStatuses.")
 class SetUserStatusResult:
-    applied: bool = strawberry.field(
-        description="False when a newer (or the same) change was already applied."
+    applied: bool = strawberry.field(description=APPLIED)
+    membership: Membership = strawberry.field(
+        description="The user's membership of the segment after the change."
     )
-    membership: Membership
-    user: User
+    user: User = strawberry.field(description="The user the change is about.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of setUserStatus.")
 class SetUserStatusPayload:
-    applied: bool = False
-    membership: Membership | None = None
-    user: User | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    applied: bool = strawberry.field(default=False, description=APPLIED)
+    membership: Membership | None = strawberry.field(
+        default=None, description="The membership after the change; null on userErrors."
+    )
+    user: User | None = strawberry.field(
+        default=None, description="The user the change is about; null on userErrors."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The result of setUserStatuses.")
 class SetUserStatusesPayload:
     results: list[SetUserStatusResult | None] = strawberry.field(
-        default_factory=list, description="In input order; null where the item failed."
+        default_factory=list, description=IN_ORDER
     )
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The result of addSegmentUsers or removeSegmentUsers.")
 class SegmentUsersPayload:
-    segment: Segment | None = None
-    memberships: list[Membership | None] = strawberry.field(
-        default_factory=list, description="In input order; null where the item failed."
+    segment: Segment | None = strawberry.field(
+        default=None, description="The segment; null when it was not found or not editable."
     )
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    memberships: list[Membership | None] = strawberry.field(
+        default_factory=list, description=IN_ORDER
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
 async def _results(info: Info, batch: BatchResult) -> list[SetUserStatusResult | None]:
@@ -88,7 +103,13 @@ class MembershipMutation:
         description="Creates or updates user profiles (at most 500 per call). "
         "Good items are saved even when others fail."
     )
-    async def upsert_users(self, info: Info, users: list[UserInput]) -> UpsertUsersPayload | None:
+    async def upsert_users(
+        self,
+        info: Info,
+        users: Annotated[
+            list[UserInput], strawberry.argument(description="The profiles (at most 500).")
+        ],
+    ) -> UpsertUsersPayload | None:
         async def run() -> UpsertUsersPayload:
             result = await info.context.users.upsert([to_data(u) for u in users])
             return UpsertUsersPayload(
@@ -100,7 +121,9 @@ class MembershipMutation:
 
     @strawberry.mutation(description="ADD, BLOCK or RESET one user's membership (Village).")
     async def set_user_status(
-        self, info: Info, input: SetUserStatusInput
+        self,
+        info: Info,
+        input: Annotated[SetUserStatusInput, strawberry.argument(description="The change.")],
     ) -> SetUserStatusPayload | None:
         async def run() -> SetUserStatusPayload:
             batch = await info.context.membership.set_statuses([to_data(input)], "input")
@@ -115,7 +138,11 @@ class MembershipMutation:
 
     @strawberry.mutation(description="Many status changes (at most 500), applied independently.")
     async def set_user_statuses(
-        self, info: Info, inputs: list[SetUserStatusInput]
+        self,
+        info: Info,
+        inputs: Annotated[
+            list[SetUserStatusInput], strawberry.argument(description="The changes (at most 500).")
+        ],
     ) -> SetUserStatusesPayload | None:
         async def run() -> SetUserStatusesPayload:
             batch = await info.context.membership.set_statuses(
@@ -129,7 +156,12 @@ class MembershipMutation:
 
     @strawberry.mutation(description="Puts users on a segment's list (at most 500 per call).")
     async def add_segment_users(
-        self, info: Info, segment_id: strawberry.ID, users: list[SegmentUserInput]
+        self,
+        info: Info,
+        segment_id: Annotated[strawberry.ID, strawberry.argument(description=SEGMENT_ID)],
+        users: Annotated[
+            list[SegmentUserInput], strawberry.argument(description="The entries (at most 500).")
+        ],
     ) -> SegmentUsersPayload | None:
         async def run() -> SegmentUsersPayload:
             batch = await info.context.membership.add_to_list(
@@ -141,7 +173,12 @@ class MembershipMutation:
 
     @strawberry.mutation(description="Takes users off a segment's list (overrides stay).")
     async def remove_segment_users(
-        self, info: Info, segment_id: strawberry.ID, users: list[str]
+        self,
+        info: Info,
+        segment_id: Annotated[strawberry.ID, strawberry.argument(description=SEGMENT_ID)],
+        users: Annotated[
+            list[str], strawberry.argument(description="userIds or emails (at most 500).")
+        ],
     ) -> SegmentUsersPayload | None:
         async def run() -> SegmentUsersPayload:
             batch = await info.context.membership.remove_from_list(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -11,10 +11,25 @@ from seg_graphql.domain.errors import bad_input
 from seg_graphql.domain.membership import Entry
 from seg_graphql.domain.membership import MembershipState as DomainState
 from seg_graphql.domain.times import aware_utc
-from seg_graphql.graphql.connections import CountedConnection, page_info
+from seg_graphql.graphql.connections import CountedConnection, Edge, page_info
 from seg_graphql.graphql.context import Info
-from seg_graphql.graphql.pagination import DEFAULT_FIRST, check_first, decode_key, encode_key
-from seg_graphql.graphql.scalars import JSON, MembershipState, UnixTimestamp, UserStatus
+from seg_graphql.graphql.pagination import (
+    AFTER,
+    DEFAULT_FIRST,
+    FIRST,
+    check_first,
+    decode_key,
+    encode_key,
+)
+from seg_graphql.graphql.scalars import (
+    JSON,
+    EventAction,
+    EventSource,
+    MembershipSource,
+    MembershipState,
+    UnixTimestamp,
+    UserStatus,
+)
 from seg_graphql.graphql.types import Segment
 from seg_graphql.services.membership import Membership as DomainMembership
 
@@ -24,23 +39,39 @@ from seg_graphql.services.membership import Membership as DomainMembership
     "explicit state (override, list entry) behind it."
 )
 class Membership:
-    segment: Segment
-    is_member: bool
-    state: MembershipState
-    source: str | None = strawberry.field(
-        description="OVERRIDE (ADD/BLOCK), LIST, RULES, or null when not a member for any reason."
+    segment: Segment = strawberry.field(description="The segment this membership is of.")
+    is_member: bool = strawberry.field(description="Whether the user is in the segment now.")
+    state: MembershipState = strawberry.field(description="Why the user is in the segment or not.")
+    source: MembershipSource | None = strawberry.field(
+        description="What makes the user a member (or keeps them out, for OVERRIDE with "
+        "BLOCK); null when nothing does."
     )
-    override: UserStatus | None
+    override: UserStatus | None = strawberry.field(
+        description="The ADD or BLOCK override in force (setUserStatus), or null."
+    )
     listed: bool = strawberry.field(description="On the segment's list and not expired.")
-    expires_at: datetime | None = strawberry.field(description="When the list entry expires.")
-    weight: float
-    data_bag: JSON | None
-    reference_id: str | None
-    description: str | None
+    expires_at: datetime | None = strawberry.field(
+        description="When the list entry expires; null when not listed or it never expires."
+    )
+    weight: float = strawberry.field(
+        description="The list entry's weight, 0 to 1; 1 when not listed."
+    )
+    data_bag: JSON | None = strawberry.field(
+        description="The list entry's JSON data bag (at most 16 KB), or null."
+    )
+    reference_id: str | None = strawberry.field(
+        description="referenceId of the status change in force."
+    )
+    description: str | None = strawberry.field(
+        description="description of the status change in force."
+    )
     status_change_timestamp: UnixTimestamp | None = strawberry.field(
         description="Unix seconds of the status change in force."
     )
-    updated_at: datetime | None
+    updated_at: datetime | None = strawberry.field(
+        description="When the user's explicit state in this segment last changed; null if "
+        "it never had any."
+    )
 
     @classmethod
     def build(
@@ -69,36 +100,51 @@ class Membership:
 
 
 _SOURCES = {
-    DomainState.ADDED: "OVERRIDE",
-    DomainState.BLOCKED: "OVERRIDE",
-    DomainState.LISTED: "LIST",
-    DomainState.MATCHED: "RULES",
+    DomainState.ADDED: MembershipSource.OVERRIDE,
+    DomainState.BLOCKED: MembershipSource.OVERRIDE,
+    DomainState.LISTED: MembershipSource.LIST,
+    DomainState.MATCHED: MembershipSource.RULES,
 }
 
 
 @strawberry.type(description="A user's membership state as a history event records it.")
 class MembershipSnapshot:
-    override: UserStatus | None
-    listed: bool
+    override: UserStatus | None = strawberry.field(
+        description="The ADD or BLOCK override, or null."
+    )
+    listed: bool = strawberry.field(
+        description="Whether the user was on the segment's list (and not expired)."
+    )
 
 
 @strawberry.type(description="One change of a user's membership of a segment.")
 class MembershipEvent:
-    id: strawberry.ID
-    segment_id: strawberry.ID
-    user_id: str
-    at: datetime
-    action: str = strawberry.field(
-        description="OVERRIDE_SET, OVERRIDE_RESET, LISTED, UNLISTED or EXPIRED (see source)."
+    id: strawberry.ID = strawberry.field(description="The event's id.")
+    segment_id: strawberry.ID = strawberry.field(
+        description="The segment's id (kept after the segment is deleted)."
     )
-    before: MembershipSnapshot
-    after: MembershipSnapshot
-    source: str = strawberry.field(description="API, IMPORT or EXPIRY.")
-    actor_key_id: str | None
-    actor_user_id: str | None
-    reference_id: str | None
-    description: str | None
-    status_change_timestamp: UnixTimestamp | None
+    user_id: str = strawberry.field(description="The user's userId.")
+    at: datetime = strawberry.field(description="When the change was recorded.")
+    action: EventAction = strawberry.field(description="What the change did.")
+    before: MembershipSnapshot = strawberry.field(
+        description="The explicit state before the change."
+    )
+    after: MembershipSnapshot = strawberry.field(description="The explicit state after the change.")
+    source: EventSource = strawberry.field(description="What made the change.")
+    actor_key_id: str | None = strawberry.field(
+        description="The API key that made it; null for the expiry sweep."
+    )
+    actor_user_id: str | None = strawberry.field(description="That key's user, if it has one.")
+    reference_id: str | None = strawberry.field(
+        description="The change's referenceId (setUserStatus metadata)."
+    )
+    description: str | None = strawberry.field(
+        description="The change's description (setUserStatus metadata; for imports, the "
+        "job and line)."
+    )
+    status_change_timestamp: UnixTimestamp | None = strawberry.field(
+        description="Unix seconds the status change carried (setUserStatus), or null."
+    )
 
     @strawberry.field(description="The segment, unless it has since been deleted.")
     async def segment(self, info: Info) -> Segment | None:
@@ -118,10 +164,10 @@ class MembershipEvent:
             segment_id=strawberry.ID(str(doc["segmentId"])),
             user_id=doc["userId"],
             at=doc["at"].replace(tzinfo=UTC),
-            action=doc["action"],
+            action=EventAction(doc["action"]),
             before=_snapshot(doc.get("before")),
             after=_snapshot(doc.get("after")),
-            source=doc["source"],
+            source=EventSource(doc["source"]),
             actor_key_id=doc.get("actorKeyId"),
             actor_user_id=doc.get("actorUserId"),
             reference_id=doc.get("referenceId"),
@@ -140,15 +186,20 @@ def _snapshot(doc: dict[str, Any] | None) -> MembershipSnapshot:
     )
 
 
-@strawberry.type
-class MembershipEventEdge:
-    cursor: str
-    node: MembershipEvent
+@strawberry.type(description="A membership change in a page of history.")
+class MembershipEventEdge(Edge[MembershipEvent]):
+    pass
 
 
-@strawberry.type
+@strawberry.type(description="A page of membership changes, newest first (Relay connection).")
 class MembershipEventConnection(CountedConnection):
-    edges: list[MembershipEventEdge]
+    edges: list[MembershipEventEdge] = strawberry.field(
+        description="The page's events with cursors."
+    )
+
+    @strawberry.field(description="The edges' nodes, for clients that need no cursors.")
+    def nodes(self) -> list[MembershipEvent]:
+        return [edge.node for edge in self.edges]
 
 
 async def history_connection(
@@ -181,20 +232,33 @@ def _is_object_id(value: str) -> bool:
 
 @strawberry.type(description="A user profile: the audience segments are made of.")
 class User:
-    id: strawberry.ID = strawberry.field(description="The userId.")
-    email: str | None
-    email_hash: str | None
-    user_agent_id: str | None
-    user_account_id: str | None
-    compartment_id: str | None
-    tier: str | None
-    points: float | None
-    xp: float | None
-    coins: float | None
-    badges: list[str]
-    custom_fields: JSON
-    created_at: datetime | None
-    updated_at: datetime | None
+    id: strawberry.ID = strawberry.field(description="The userId (unique per tenant).")
+    email: str | None = strawberry.field(
+        description="Unique per tenant; matched case-insensitively."
+    )
+    email_hash: str | None = strawberry.field(
+        description="An import identifier (mediarithmics email_hash)."
+    )
+    user_agent_id: str | None = strawberry.field(
+        description="An import identifier (mediarithmics user_agent_id)."
+    )
+    user_account_id: str | None = strawberry.field(
+        description="An import identifier, unique with compartmentId (mediarithmics "
+        "user_account_id)."
+    )
+    compartment_id: str | None = strawberry.field(description="The compartment of userAccountId.")
+    tier: str | None = strawberry.field(description="Loyalty tier, e.g. gold.")
+    points: float | None = strawberry.field(description="Loyalty points.")
+    xp: float | None = strawberry.field(description="Experience points.")
+    coins: float | None = strawberry.field(description="Coin balance.")
+    badges: list[str] = strawberry.field(description="Badges earned; empty when none.")
+    custom_fields: JSON = strawberry.field(
+        description="Any other profile fields, as a JSON object (criteria: customFields.<name>)."
+    )
+    created_at: datetime | None = strawberry.field(
+        description="Account creation; defaults to the first upsert."
+    )
+    updated_at: datetime | None = strawberry.field(description="When the profile last changed.")
     doc: strawberry.Private[dict[str, Any]]
 
     @classmethod
@@ -236,7 +300,10 @@ class User:
 
     @strawberry.field(description="Membership changes of this user, newest first.")
     async def history(
-        self, info: Info, first: int = DEFAULT_FIRST, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> MembershipEventConnection:
         return await history_connection(info, {"userId": self.doc["userId"]}, first, after)
 
@@ -246,17 +313,16 @@ async def _memberships(info: Info, doc: dict[str, Any]) -> list[DomainMembership
     return info.context.membership.memberships_of(doc, segments)
 
 
-@strawberry.type
-class UserEdge:
-    cursor: str
-    node: User
+@strawberry.type(description="A user in a page of users.")
+class UserEdge(Edge[User]):
+    pass
 
 
-@strawberry.type
+@strawberry.type(description="A page of users, by userId (Relay connection).")
 class UserConnection(CountedConnection):
-    edges: list[UserEdge]
+    edges: list[UserEdge] = strawberry.field(description="The page's users with cursors.")
 
-    @strawberry.field
+    @strawberry.field(description="The edges' nodes, for clients that need no cursors.")
     def nodes(self) -> list[User]:
         return [edge.node for edge in self.edges]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from seg_graphql.graphql.context import Info
@@ -13,19 +15,25 @@ from seg_graphql.graphql.inputs import (
     to_data,
 )
 from seg_graphql.graphql.queries import parse_id
-from seg_graphql.graphql.types import Segment, UserError
+from seg_graphql.graphql.types import USER_ERRORS, Segment, UserError
+
+SEGMENT_ID = "The segment's id."
 
 
-@strawberry.type
+@strawberry.type(description="The result of a mutation on one segment.")
 class SegmentPayload:
-    segment: Segment | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    segment: Segment | None = strawberry.field(
+        default=None, description="The segment as saved; null on userErrors."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The result of deleteSegment.")
 class DeleteSegmentPayload:
-    deleted_id: strawberry.ID | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    deleted_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The deleted segment's id; null on userErrors."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
 def _failed(errors: list[UserError]) -> SegmentPayload | None:
@@ -35,7 +43,11 @@ def _failed(errors: list[UserError]) -> SegmentPayload | None:
 @strawberry.type
 class SegmentMutation:
     @strawberry.mutation(description="Creates a segment (ADMIN or EDITOR).")
-    async def create_segment(self, info: Info, input: CreateSegmentInput) -> SegmentPayload | None:
+    async def create_segment(
+        self,
+        info: Info,
+        input: Annotated[CreateSegmentInput, strawberry.argument(description="The new segment.")],
+    ) -> SegmentPayload | None:
         async def run() -> SegmentPayload | None:
             segment = await info.context.segments.create(to_data(input))
             return SegmentPayload(segment=Segment.from_domain(segment))
@@ -44,7 +56,12 @@ class SegmentMutation:
 
     @strawberry.mutation(description="Changes the given fields of a segment.")
     async def update_segment(
-        self, info: Info, id: strawberry.ID, input: UpdateSegmentInput
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description=SEGMENT_ID)],
+        input: Annotated[
+            UpdateSegmentInput, strawberry.argument(description="The fields to change.")
+        ],
     ) -> SegmentPayload | None:
         async def run() -> SegmentPayload | None:
             segment = await info.context.segments.update(parse_id(id), to_data(input))
@@ -53,7 +70,9 @@ class SegmentMutation:
         return await payload_or_errors(run, _failed)
 
     @strawberry.mutation(description="Deletes a segment that no other segment's rules use.")
-    async def delete_segment(self, info: Info, id: strawberry.ID) -> DeleteSegmentPayload | None:
+    async def delete_segment(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=SEGMENT_ID)]
+    ) -> DeleteSegmentPayload | None:
         async def run() -> DeleteSegmentPayload | None:
             segment = await info.context.segments.delete(parse_id(id))
             return DeleteSegmentPayload(deleted_id=strawberry.ID(str(segment.id)))
@@ -62,7 +81,12 @@ class SegmentMutation:
 
     @strawberry.mutation(description="Links a team or user to a segment (idempotent).")
     async def attach_segment_link(
-        self, info: Info, segment_id: strawberry.ID, link: SegmentLinkInput
+        self,
+        info: Info,
+        segment_id: Annotated[strawberry.ID, strawberry.argument(description=SEGMENT_ID)],
+        link: Annotated[
+            SegmentLinkInput, strawberry.argument(description="The team or user to link.")
+        ],
     ) -> SegmentPayload | None:
         async def run() -> SegmentPayload | None:
             segment = await info.context.segments.attach_link(
@@ -74,7 +98,12 @@ class SegmentMutation:
 
     @strawberry.mutation(description="Removes a link; NOT_FOUND when it is not this segment's.")
     async def detach_segment_link(
-        self, info: Info, segment_id: strawberry.ID, link_id: strawberry.ID
+        self,
+        info: Info,
+        segment_id: Annotated[strawberry.ID, strawberry.argument(description=SEGMENT_ID)],
+        link_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The link's id (SegmentLink.id).")
+        ],
     ) -> SegmentPayload | None:
         async def run() -> SegmentPayload | None:
             segment = await info.context.segments.detach_link(

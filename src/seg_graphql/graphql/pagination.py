@@ -11,6 +11,10 @@ DEFAULT_FIRST = 50  # loyalty seed: "limit default 50"
 MAX_FIRST = 100  # loyalty seed: "max 100"
 _MAX_KEY = 256
 
+# Argument descriptions shared by every paginated field.
+FIRST = f"Page size: 0 to {MAX_FIRST}, default {DEFAULT_FIRST}."
+AFTER = "Return the items after this cursor (an edge's cursor, or pageInfo.endCursor)."
+
 
 def check_first(first: int, path: str = "first") -> int:
     if not 0 <= first <= MAX_FIRST:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from seg_graphql.domain.errors import not_found
 from seg_graphql.graphql.connections import SegmentConnection, SegmentEdge, page_info
 from seg_graphql.graphql.context import Info
 from seg_graphql.graphql.inputs import SegmentFilter
-from seg_graphql.graphql.pagination import DEFAULT_FIRST, check_first, decode_cursor, encode_cursor
+from seg_graphql.graphql.pagination import (
+    AFTER,
+    DEFAULT_FIRST,
+    FIRST,
+    check_first,
+    decode_cursor,
+    encode_cursor,
+)
 from seg_graphql.graphql.types import Segment, Viewer
 from seg_graphql.store.segments import SegmentFilter as StoreFilter
 
@@ -23,7 +32,11 @@ def parse_id(raw: str, kind: str = "segment", path: str = "id") -> int:
 @strawberry.type
 class SegmentQuery:
     @strawberry.field(description="One segment of your tenant; NOT_FOUND otherwise.")
-    async def segment(self, info: Info, id: strawberry.ID) -> Segment | None:
+    async def segment(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The segment's id.")],
+    ) -> Segment | None:
         segment = await info.context.segments.require(parse_id(id))
         return Segment.from_domain(segment)
 
@@ -31,9 +44,12 @@ class SegmentQuery:
     async def segments(
         self,
         info: Info,
-        first: int = DEFAULT_FIRST,
-        after: str | None = None,
-        filter: SegmentFilter | None = None,
+        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        filter: Annotated[
+            SegmentFilter | None,
+            strawberry.argument(description="Only segments matching all given fields."),
+        ] = None,
     ) -> SegmentConnection:
         check_first(first)
         after_id = decode_cursor("segment", after)

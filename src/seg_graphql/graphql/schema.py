@@ -28,6 +28,16 @@ Query = merge_types("Query", (SegmentQuery, MembershipQuery, CountQuery, ImportQ
 Mutation = merge_types(
     "Mutation", (SegmentMutation, MembershipMutation, CountMutation, ImportMutation)
 )
+# merge_types takes no description; the root types need one like every other type.
+Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Reads, confined to your API key's tenant. Failures are top-level errors with "
+    "extensions.code (see ErrorCode)."
+)
+Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Writes, confined to your API key's tenant. Each returns a payload whose userErrors "
+    "list every business failure, FORBIDDEN included; top-level errors only for "
+    "authentication, query limits, outages and internal faults."
+)
 
 _CACHE_SIZE = 512
 

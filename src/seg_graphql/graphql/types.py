@@ -11,7 +11,7 @@ from seg_graphql.domain import models
 from seg_graphql.domain.errors import Problem
 from seg_graphql.domain.fql import rules_to_fql_text
 from seg_graphql.graphql.context import Info
-from seg_graphql.graphql.pagination import DEFAULT_FIRST
+from seg_graphql.graphql.pagination import AFTER, DEFAULT_FIRST, FIRST
 from seg_graphql.graphql.scalars import (
     JSON,
     EditableBy,
@@ -29,9 +29,15 @@ if TYPE_CHECKING:
 
 @strawberry.type(description="One condition on a user profile: {field, operator, value}.")
 class Criterion:
-    field: str
-    operator: Operator
-    value: JSON | None
+    field: str = strawberry.field(
+        description="A profile field: tier, points, xp, coins, badges, email, createdAt, "
+        "updatedAt, customFields.<name>, or segment (membership of another segment, by id)."
+    )
+    operator: Operator = strawberry.field(description="How the field is compared with the value.")
+    value: JSON | None = strawberry.field(
+        description="What the field is compared with; a list for IN/NOT_IN, null for "
+        "EXISTS/NOT_EXISTS."
+    )
 
 
 @strawberry.type(
@@ -39,40 +45,58 @@ class Criterion:
     "criteria and NONE of the exclude criteria."
 )
 class Rules:
-    include: list[Criterion]
-    exclude: list[Criterion]
+    include: list[Criterion] = strawberry.field(description="All must match (at most 20).")
+    exclude: list[Criterion] = strawberry.field(description="None may match (at most 20).")
 
 
 @strawberry.type(description="A team or user attached to a segment (Feedier links).")
 class SegmentLink:
-    id: strawberry.ID
-    type: LinkType
+    id: strawberry.ID = strawberry.field(description="The link's id, for detachSegmentLink.")
+    type: LinkType = strawberry.field(description="Whether the link names a team or a user.")
     target_id: strawberry.ID = strawberry.field(description="The linked team's or user's id.")
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When the link was attached.")
 
 
-@strawberry.type
+@strawberry.type(
+    description="A set of users: a static list, dynamic rules, or both, plus per-user "
+    "overrides. Segment ids are short integers, sequential per tenant."
+)
 class Segment:
-    id: strawberry.ID = strawberry.field(description="Sequential per tenant.")
+    id: strawberry.ID = strawberry.field(
+        description="Sequential per tenant (1, 2, 3...), as in the seed APIs; not global."
+    )
     technical_name: str = strawberry.field(
         description="Unique per tenant; imports may name a segment by it."
     )
-    name: str
-    description: str | None
-    type: SegmentType
+    name: str = strawberry.field(description="Display name.")
+    description: str | None = strawberry.field(description="Free text for people; not evaluated.")
+    type: SegmentType = strawberry.field(description="STATIC (a list) or DYNAMIC (rules).")
     url: str | None = strawberry.field(description="Informational only; never evaluated.")
-    team_id: strawberry.ID | None
-    is_default: bool
-    editable_by: EditableBy
-    estimated_size: int = strawberry.field(description="Periodic estimate; 0 at creation.")
-    estimated_size_updated_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    team_id: strawberry.ID | None = strawberry.field(
+        description="The owning team, if any (filterable)."
+    )
+    is_default: bool = strawberry.field(
+        description="Marks a tenant's default segment(s); informational."
+    )
+    editable_by: EditableBy = strawberry.field(
+        description="Who may change this segment and its memberships."
+    )
+    estimated_size: int = strawberry.field(
+        description="Periodic estimate of userCount; 0 at creation, refreshed in the background "
+        "(SEG_ESTIMATE_INTERVAL_SECONDS) or by refreshEstimates."
+    )
+    estimated_size_updated_at: datetime | None = strawberry.field(
+        description="When estimatedSize was last computed; null until the first refresh."
+    )
+    created_at: datetime = strawberry.field(description="When the segment was created.")
+    updated_at: datetime = strawberry.field(
+        description="When the segment itself last changed (not its members)."
+    )
     domain: strawberry.Private[models.Segment]
 
     # Rules, FQL and links are built only when selected: they are most of the cost of a
     # segment, and list queries rarely ask for them.
-    @strawberry.field
+    @strawberry.field(description="The include/exclude criteria (empty for most STATIC segments).")
     def rules(self) -> Rules:
         rules = self.domain.rules
         return Rules(
@@ -84,7 +108,7 @@ class Segment:
     def fql(self) -> str:
         return rules_to_fql_text(self.domain.rules)
 
-    @strawberry.field
+    @strawberry.field(description="Teams and users linked to the segment (at most 100).")
     def links(self) -> list[SegmentLink]:
         return [
             SegmentLink(
@@ -103,7 +127,10 @@ class Segment:
 
     @strawberry.field(description="The users in this segment now, by userId.")
     async def members(
-        self, info: Info, first: int = DEFAULT_FIRST, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Annotated[MemberConnection, strawberry.lazy("seg_graphql.graphql.members")]:
         from seg_graphql.graphql.members import member_connection
 
@@ -111,7 +138,10 @@ class Segment:
 
     @strawberry.field(description="Membership changes in this segment, newest first.")
     async def history(
-        self, info: Info, first: int = DEFAULT_FIRST, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Annotated[
         MembershipEventConnection, strawberry.lazy("seg_graphql.graphql.membership_types")
     ]:
@@ -143,17 +173,21 @@ def _criterion(c: models.Criterion) -> Criterion:
     return Criterion(field=c.field, operator=c.operator, value=c.value)
 
 
+USER_ERRORS = "What failed (the input, an item of it, or permission), with codes; empty on success."
+
+
 @strawberry.type(
     description="An expected problem with the input: the path of the bad field, "
     "a message and a code."
 )
 class UserError:
     field: str | None = strawberry.field(
-        description="Dotted path of the bad field, e.g. input.rules.include.0.value."
+        description="Dotted path of the bad field, e.g. input.rules.include.0.value; null when "
+        "the whole operation is refused (FORBIDDEN)."
     )
     path: list[str] = strawberry.field(description="The same path as a list (the seeds' loc).")
-    message: str
-    code: ErrorCode
+    message: str = strawberry.field(description="What is wrong, for people.")
+    code: ErrorCode = strawberry.field(description="What is wrong, for programs.")
 
     @classmethod
     def from_problem(cls, problem: Problem) -> UserError:
@@ -165,17 +199,31 @@ class UserError:
         )
 
 
-@strawberry.type
+@strawberry.type(description="Where a page is in its list (Relay).")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="More items follow: ask again with after: endCursor."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="This page was read with `after` (items precede it)."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The first edge's cursor; null on an empty page."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The last edge's cursor; null on an empty page."
+    )
 
 
 @strawberry.type(description="Who the API key speaks for.")
 class Viewer:
-    tenant: str
-    role: Role
-    user_id: strawberry.ID | None
-    team_ids: list[strawberry.ID]
+    tenant: str = strawberry.field(
+        description="The tenant every query and mutation of this key is confined to."
+    )
+    role: Role = strawberry.field(description="What the key may do.")
+    user_id: strawberry.ID | None = strawberry.field(
+        description="The user the key acts as, if any (ASSIGNED edits)."
+    )
+    team_ids: list[strawberry.ID] = strawberry.field(
+        description="The teams the key acts for (ASSIGNED edits)."
+    )

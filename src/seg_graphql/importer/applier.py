@@ -18,7 +18,7 @@ from bson import ObjectId
 from pydantic import ValidationError
 
 from seg_graphql.domain.changes import check_expiration_ts, expiry_of
-from seg_graphql.domain.history import event_document, with_entry
+from seg_graphql.domain.history import EventAction, EventSource, event_document, with_entry
 from seg_graphql.domain.imports import LineProblem
 from seg_graphql.domain.inputs import MAX_BATCH
 from seg_graphql.domain.membership import Entry, entry_of, entry_path
@@ -248,10 +248,12 @@ class _BatchWrites:
                 segment.id,
                 user["userId"],
                 at,
-                "UNLISTED" if command.operation is Operation.DELETE else "LISTED",
+                EventAction.UNLISTED
+                if command.operation is Operation.DELETE
+                else EventAction.LISTED,
                 old,
                 new,
-                "IMPORT",
+                EventSource.IMPORT,
                 description=f"import {self.lines._import_id} line {line}",
             )
             self.events.append({"_id": self.lines.event_id(line), **event})

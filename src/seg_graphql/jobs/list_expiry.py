@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from seg_graphql.domain.history import EventAction, EventSource
 from seg_graphql.domain.membership import Entry
 from seg_graphql.jobs.periodic import Periodic
 from seg_graphql.services.clock import utc_now
@@ -81,10 +82,10 @@ class ListExpirySweeper:
                     "segmentId": segment_id,
                     "userId": doc["userId"],
                     "at": stamp,
-                    "action": "EXPIRED",
+                    "action": EventAction.EXPIRED,
                     "before": {**entry.snapshot(now), "listed": True},
                     "after": {**entry.snapshot(now), "listed": False},
-                    "source": "EXPIRY",
+                    "source": EventSource.EXPIRY,
                     "actorKeyId": None,
                     "actorUserId": None,
                     "referenceId": None,

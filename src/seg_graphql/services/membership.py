@@ -15,7 +15,7 @@ from seg_graphql.domain.changes import (
     check_timestamp,
 )
 from seg_graphql.domain.errors import ErrorCode, Problem, UserInputError
-from seg_graphql.domain.history import event_document, with_entry
+from seg_graphql.domain.history import EventAction, EventSource, event_document, with_entry
 from seg_graphql.domain.inputs import MAX_BATCH, parse_batch
 from seg_graphql.domain.membership import (
     Entry,
@@ -220,10 +220,10 @@ class MembershipService:
             segment.id,
             user["userId"],
             now,
-            "OVERRIDE_RESET" if override is None else "OVERRIDE_SET",
+            EventAction.OVERRIDE_RESET if override is None else EventAction.OVERRIDE_SET,
             old,
             new,
-            "API",
+            EventSource.API,
             reference_id=meta.reference_id,
             description=meta.description,
             status_at=status_at,
@@ -342,10 +342,10 @@ class MembershipService:
                     segment.id,
                     user["userId"],
                     now,
-                    "LISTED" if listed else "UNLISTED",
+                    EventAction.LISTED if listed else EventAction.UNLISTED,
                     old,
                     new,
-                    "API",
+                    EventSource.API,
                 )
             )
         if updates:
