@@ -177,8 +177,8 @@ USER_ERRORS = "What failed (the input, an item of it, or permission), with codes
 
 
 @strawberry.type(
-    description="An expected problem with the input: the path of the bad field, "
-    "a message and a code."
+    description="A business failure of a mutation or of one item of it (bad input, unknown "
+    "id, limit, permission): a code, a message and the path of the bad field."
 )
 class UserError:
     field: str | None = strawberry.field(
