@@ -34,7 +34,7 @@ cd "$root/examples/typescript"
 npm ci --no-audit --no-fund --loglevel=error
 npx graphql-codegen --config codegen.ts
 npx tsc -p tsconfig.json
-node --test dist/
+node --test --test-reporter=spec dist/
 if [ "${SEG_SDK_FROM_URL:-0}" = 1 ]; then
   echo "-- TypeScript: codegen from $SEG_GRAPHQL_URL must equal the output from schema.graphql"
   npx graphql-codegen --config codegen.url.ts
