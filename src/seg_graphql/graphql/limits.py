@@ -60,6 +60,7 @@ class QueryLimits:
 
 
 LIMIT_CODE = "QUERY_LIMIT_EXCEEDED"
+OPERATION_CODE = "OPERATION_RESOLUTION_FAILURE"
 _PLAN_CACHE_SIZE = 512
 _INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
 # Introspection fields that return lists of types or fields: nesting these is what explodes.
@@ -293,10 +294,16 @@ class QueryLimiter:
                 self._analyses.popitem(last=False)
         return analysis
 
-    def variable_cost_error(
+    def request_error(
         self, document: DocumentNode, operation_name: str | None, variables: Mapping[str, Any]
     ) -> GraphQLError | None:
         plans = self.analysis(document).plans
+        if operation_name is None and len(plans) > 1:
+            # graphql-core would refuse it too, but as an error that looks like any other
+            return GraphQLError(
+                "the document has several operations: say which to run in 'operationName'",
+                extensions={"code": OPERATION_CODE},
+            )
         plan = plans.get(operation_name) if operation_name else next(iter(plans.values()), None)
         if plan is None or not plan.cost.terms:
             return None  # constant costs were checked (once) during validation
@@ -305,20 +312,21 @@ class QueryLimiter:
     def extension(self) -> type[SchemaExtension]:
         limiter = self
 
-        class VariableCostLimit(SchemaExtension):
+        class RequestLimits(SchemaExtension):
             def on_execute(self) -> Iterator[None]:
                 context = self.execution_context
                 if context.graphql_document is not None and context.result is None:
-                    error = limiter.variable_cost_error(
-                        context.graphql_document,
-                        context.operation_name,
-                        context.variables or {},
+                    # Strawberry's `operation_name` falls back to the document's first
+                    # operation; the spec wants a document of several to name the one to run.
+                    requested = getattr(context, "_provided_operation_name", None)
+                    error = limiter.request_error(
+                        context.graphql_document, requested, context.variables or {}
                     )
                     if error is not None:
                         context.result = ExecutionResult(data=None, errors=[error])
                 yield
 
-        return VariableCostLimit
+        return RequestLimits
 
 
 def _check_document(

@@ -32,6 +32,7 @@ from strawberry.types.graphql import OperationType
 from seg_graphql.domain.errors import AccessError
 from seg_graphql.graphql.context import Context
 from seg_graphql.graphql.errors import format_error
+from seg_graphql.graphql.limits import OPERATION_CODE
 from seg_graphql.web.graphiql import graphiql_page
 from seg_graphql.web.metrics import Metrics
 from seg_graphql.web.persisted_queries import PersistedQueries, PersistedQueryError
@@ -111,7 +112,7 @@ class GraphQLEndpoint:
             errors = [format_error(e, request_id) for e in result.errors or ()]
             if _is_request_error(result):
                 # nothing ran: the spec's GraphQL response has no `data` then
-                status = 400 if media_type == GRAPHQL_RESPONSE else 200
+                status = 400 if media_type == GRAPHQL_RESPONSE or _no_operation(errors) else 200
                 return _json({"errors": errors}, status, request_id, media_type)
             if persisted and persisted.register_as:
                 self.persisted.register(principal.tenant, persisted.register_as, query)
@@ -133,7 +134,7 @@ class GraphQLEndpoint:
                 if exc.operation_name
                 else "the document has several operations: say which to run in 'operationName'"
             )
-            return _failure(400, message, "OPERATION_RESOLUTION_FAILURE", request_id, media_type)
+            return _failure(400, message, OPERATION_CODE, request_id, media_type)
         except InvalidOperationTypeError:
             response = _failure(405, "mutations need POST", "BAD_REQUEST", request_id, media_type)
             response.headers["Allow"] = "POST"
@@ -263,6 +264,10 @@ def _is_request_error(result: Any) -> bool:
     return (
         result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
     )
+
+
+def _no_operation(errors: list[dict[str, Any]]) -> bool:
+    return any(e.get("extensions", {}).get("code") == OPERATION_CODE for e in errors)
 
 
 def _json(
