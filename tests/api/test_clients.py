@@ -82,6 +82,16 @@ async def test_full_introspection_queries_work_for_any_valid_key(client_for, que
     assert {"Segment", "Query", "Mutation", "SegmentConnection"} <= names
 
 
+async def test_introspection_can_be_turned_off(app_with, make_key):
+    http = await app_with(introspection=False)
+    response = await http.post(
+        "/graphql",
+        json={"query": "{ __schema { types { name } } }"},
+        headers={"Authorization": f"Bearer {await make_key()}"},
+    )
+    assert response.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
 async def test_hostile_introspection_nesting_is_refused(admin):
     two_levels = '{ __type(name: "Segment") { fields { type { fields { name } } } } }'
     assert "errors" not in await admin.post(two_levels)
