@@ -318,7 +318,7 @@ class QueryLimiter:
                 if context.graphql_document is not None and context.result is None:
                     # Strawberry's `operation_name` falls back to the document's first
                     # operation; the spec wants a document of several to name the one to run.
-                    requested = getattr(context, "_provided_operation_name", None)
+                    requested = getattr(context, "_provided_operation_name", context.operation_name)
                     error = limiter.request_error(
                         context.graphql_document, requested, context.variables or {}
                     )
