@@ -7,7 +7,9 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
-from starlette.routing import Route
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Mount, Route
 
 from seg_graphql.config import Settings
 from seg_graphql.domain.models import Role
@@ -20,9 +22,13 @@ from seg_graphql.jobs.list_expiry import ListExpirySweeper
 from seg_graphql.services.auth import Authenticator, mint_key
 from seg_graphql.store.api_keys import ApiKeyStore
 from seg_graphql.store.client import Store, connect, prepare
+from seg_graphql.web.compression import MINIMUM_SIZE, GZipWhenAccepted
+from seg_graphql.web.graphiql import MOUNT, graphiql_assets
 from seg_graphql.web.graphql_endpoint import GraphQLEndpoint
 from seg_graphql.web.health import healthz, readyz
 from seg_graphql.web.metrics import Metrics
+from seg_graphql.web.persisted_queries import PersistedQueries
+from seg_graphql.web.uploads import PREFLIGHT_HEADERS
 
 log = logging.getLogger("seg_graphql")
 
@@ -81,21 +87,54 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.import_max_bytes,
         graphiql=settings.graphiql,
+        persisted_queries=PersistedQueries(settings.apq_max_entries),
     )
-    app = Starlette(
-        lifespan=lifespan,
-        routes=[
-            Route("/graphql", graphql.handle, methods=["GET", "POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            Route("/metrics", metrics.endpoint, methods=["GET"]),
-        ],
-    )
+    routes = [
+        Route("/graphql", graphql.handle, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics.endpoint, methods=["GET"]),
+    ]
+    if settings.graphiql:
+        routes.append(Mount(MOUNT, app=graphiql_assets()))
+    app = Starlette(lifespan=lifespan, routes=routes, middleware=_middleware(settings))
     graphql.runtime = app.state
     app.state.schema = schema
     app.state.settings = settings
     app.state.metrics = metrics
     return app
+
+
+# Headers a browser app may send: the key, JSON, and the ones Apollo's clients, uploads and
+# persisted queries add (some only to force a CORS preflight, see web/uploads.py).
+_CORS_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Accept",
+    "X-Request-ID",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    *PREFLIGHT_HEADERS,
+]
+
+
+def _middleware(settings: Settings) -> list[Middleware]:
+    middleware = [Middleware(GZipWhenAccepted, minimum_size=MINIMUM_SIZE)]
+    if origins := settings.cors_origin_list:
+        # Outermost, so preflights and errors carry the CORS headers too. Keys travel in the
+        # Authorization header, never in cookies: no credentials mode.
+        middleware.insert(
+            0,
+            Middleware(
+                CORSMiddleware,
+                allow_origins=origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=_CORS_HEADERS,
+                expose_headers=["X-Request-ID"],
+                max_age=600,
+            ),
+        )
+    return middleware
 
 
 async def _announce_embedded(store: Store, settings: Settings) -> None:

@@ -43,3 +43,17 @@ class Settings(BaseSettings):
         default=1000, ge=1, le=10_000, description="Lines applied between two checkpoints"
     )
     log_level: str = "info"
+    # Clients (issue 10): browser origins, persisted queries
+    cors_origins: str = Field(
+        default="",
+        description="Browser origins allowed to call the API, comma-separated (none = same origin)",
+    )
+    apq_max_entries: int = Field(
+        default=1000,
+        ge=0,
+        description="Automatic persisted queries remembered per process (0 = protocol off)",
+    )
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]

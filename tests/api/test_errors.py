@@ -162,7 +162,7 @@ async def test_syntax_error(admin):
 
 async def test_wrong_variable_type(admin):
     body = await admin.post(CREATE, {"input": {"name": 5, "isDefault": "yes"}})
-    assert body["data"] is None
+    assert "data" not in body
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
@@ -219,30 +219,32 @@ async def test_get_runs_queries_but_not_mutations(admin):
 # ---------------------------------------------------------------- query limits
 
 
-def of_type_chain(levels: int) -> str:
-    inner = "name"
-    for _ in range(levels):
-        inner = f"ofType {{ {inner} }}"
-    return "{ __schema { types { fields { type { " + inner + " } } } } }"
+def nested_members(levels: str) -> str:
+    # segments, edges, node, members, edges, node, segments, members = 8 levels, then `levels`
+    return (
+        "{ segments(first: 1) { edges { node { members(first: 1) { edges { node { "
+        "segments { members(first: 1) { " + levels + " } } } } } } } } }"
+    )
 
 
 async def test_depth_limit(admin):
-    # __schema, types, fields, type = 4 levels, plus the ofType chain, plus name
-    at_limit = await admin.post(of_type_chain(5))
+    at_limit = await admin.post(nested_members("nodes { id }"))
     assert "errors" not in at_limit
-    body = await admin.post(of_type_chain(6))
-    assert body["data"] is None
-    assert body["errors"][0]["extensions"]["code"] == "QUERY_LIMIT_EXCEEDED"
+    body = await admin.post(nested_members("edges { node { id } }"))
+    assert "data" not in body
+    assert body["errors"][0]["extensions"] == {
+        "code": "QUERY_LIMIT_EXCEEDED",
+        "depth": 11,
+        "maxDepth": 10,
+    }
     assert "maximum query depth of 10 (depth 11)" in body["errors"][0]["message"]
 
 
 async def test_depth_counts_through_fragments(admin):
-    fragment = (
-        "fragment Deep on __Type { "
-        + of_type_chain(6)[len("{ __schema { types { fields { type { ") : -len(" } } } } }")]
-        + " }"
-    )
-    body = await admin.post("{ __schema { types { fields { type { ...Deep } } } } } " + fragment)
+    fragment = "fragment Deep on User { segments { members(first: 1) { edges { node { id } } } } }"
+    query = "{ segments(first: 1) { edges { node { members(first: 1) { edges { node { ...Deep } } } } } } } "
+    assert "errors" not in await admin.post(query.replace("...Deep", "id"))
+    body = await admin.post(query + fragment)
     assert body["errors"][0]["extensions"]["code"] == "QUERY_LIMIT_EXCEEDED"
 
 
@@ -251,7 +253,7 @@ async def test_alias_limit(admin):
     assert "errors" not in await admin.post(ok)
     too_many = "{ " + " ".join(f"a{i}: viewer {{ tenant }}" for i in range(16)) + " }"
     body = await admin.post(too_many)
-    assert body["data"] is None
+    assert "data" not in body
     assert body["errors"][0]["extensions"]["code"] == "QUERY_LIMIT_EXCEEDED"
     assert "16 aliases" in body["errors"][0]["message"]
 
@@ -259,7 +261,7 @@ async def test_alias_limit(admin):
 async def test_token_limit(admin):
     query = "{ viewer { " + " ".join(["tenant"] * 1200) + " } }"
     body = await admin.post(query)
-    assert body["data"] is None
+    assert "data" not in body
     assert "token" in body["errors"][0]["message"].lower()
     assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
 
@@ -278,7 +280,11 @@ async def test_cost_limit(admin):
         "value } exclude { field operator value } } } } } }"
     )
     body = await admin.post(fanout)
-    assert body["errors"][0]["extensions"]["code"] == "QUERY_LIMIT_EXCEEDED"
+    assert body["errors"][0]["extensions"] == {
+        "code": "QUERY_LIMIT_EXCEEDED",
+        "cost": 5802,
+        "maxCost": 5000,
+    }
     assert "maximum query cost is 5000" in body["errors"][0]["message"]
 
 

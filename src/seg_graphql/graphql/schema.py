@@ -17,7 +17,7 @@ from strawberry.tools import merge_types
 
 from seg_graphql.graphql.counts import CountMutation, CountQuery
 from seg_graphql.graphql.imports import ImportMutation, ImportQuery
-from seg_graphql.graphql.limits import QueryLimits, limits_rule
+from seg_graphql.graphql.limits import QueryLimiter, QueryLimits
 from seg_graphql.graphql.membership_mutations import MembershipMutation
 from seg_graphql.graphql.membership_queries import MembershipQuery
 from seg_graphql.graphql.mutations import SegmentMutation
@@ -46,13 +46,15 @@ def build_schema(
     limits: QueryLimits | None = None, *, introspection: bool = True
 ) -> strawberry.Schema:
     limits = limits or QueryLimits()
-    rule = limits_rule(limits)  # one class per schema keeps ValidationCache's key stable
+    # one rule class per schema keeps ValidationCache's key stable
+    limiter = QueryLimiter(limits)
     # Factories, so each request gets fresh extension instances (Strawberry's contract).
     extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-        lambda: AddValidationRules([rule]),
+        lambda: AddValidationRules([limiter.rule]),
         lambda: ParserCache(maxsize=_CACHE_SIZE),
         lambda: ValidationCache(maxsize=_CACHE_SIZE),
+        limiter.extension(),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
