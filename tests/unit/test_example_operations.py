@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from graphql import OperationDefinitionNode, parse, validate
 
-from seg_graphql.graphql.limits import QueryLimits, limits_rule
+from seg_graphql.graphql.limits import QueryLimiter, QueryLimits
 from seg_graphql.graphql.schema import build_schema
 
 OPERATIONS = sorted((Path(__file__).parents[2] / "examples" / "operations").glob("*.graphql"))
 SCHEMA = build_schema()._schema
-LIMITS = limits_rule(QueryLimits())
+LIMITS = QueryLimiter(QueryLimits()).rule
 
 
 def test_the_examples_cover_the_main_use_cases():
