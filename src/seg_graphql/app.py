@@ -10,14 +10,14 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from seg_graphql.config import Settings
-from seg_graphql.domain.models import Role
 from seg_graphql.graphql.limits import QueryLimits
 from seg_graphql.graphql.schema import build_schema
 from seg_graphql.jobs.estimates import EstimateRefresher
 from seg_graphql.jobs.imports import ImportWorker
 from seg_graphql.jobs.leases import Leases, new_owner_id
 from seg_graphql.jobs.list_expiry import ListExpirySweeper
-from seg_graphql.services.auth import Authenticator, mint_key
+from seg_graphql.serve_keys import banner, make_tenant_keys, tenants_to_make
+from seg_graphql.services.auth import Authenticator
 from seg_graphql.store.api_keys import ApiKeyStore
 from seg_graphql.store.client import Store, connect, prepare
 from seg_graphql.web.graphql_endpoint import GraphQLEndpoint
@@ -48,7 +48,8 @@ def create_app(
             ApiKeyStore(opened.db), ttl_seconds=settings.auth_cache_seconds
         )
         if opened.embedded and owned:
-            await _announce_embedded(opened, settings)
+            keys = await make_tenant_keys(opened, tenants_to_make(settings), settings.dev_api_key)
+            print(banner(settings, keys, "data lives in memory and is gone at exit."), flush=True)
         sweeper = ListExpirySweeper(opened.db, interval_seconds=settings.expiry_sweep_seconds)
         refresher = EstimateRefresher(
             opened,
@@ -96,21 +97,3 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = metrics
     return app
-
-
-async def _announce_embedded(store: Store, settings: Settings) -> None:
-    minted = await mint_key(
-        ApiKeyStore(store.db),
-        tenant=settings.dev_tenant,
-        role=Role.ADMIN,
-        name="development key",
-        key=settings.dev_api_key,
-    )
-    url = f"http://{settings.host}:{settings.port}/graphql"
-    print(
-        f"seg-graphql on the embedded store: data lives in memory and is gone at exit.\n"
-        f"  GraphiQL:        {url}\n"
-        f"  Development key: {minted.key}  (tenant '{settings.dev_tenant}', role ADMIN)\n"
-        f"  Send it as the header  Authorization: Bearer {minted.key}",
-        flush=True,
-    )
