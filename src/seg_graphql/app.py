@@ -10,13 +10,13 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from seg_graphql.config import Settings
+from seg_graphql.embedded_start import EmbeddedServe
 from seg_graphql.graphql.limits import QueryLimits
 from seg_graphql.graphql.schema import build_schema
 from seg_graphql.jobs.estimates import EstimateRefresher
 from seg_graphql.jobs.imports import ImportWorker
 from seg_graphql.jobs.leases import Leases, new_owner_id
 from seg_graphql.jobs.list_expiry import ListExpirySweeper
-from seg_graphql.serve_keys import banner, make_tenant_keys, tenants_to_make
 from seg_graphql.services.auth import Authenticator
 from seg_graphql.store.api_keys import ApiKeyStore
 from seg_graphql.store.client import Store, connect, prepare
@@ -42,14 +42,21 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = store is None
         opened = store or connect(settings.mongodb_url, settings.database)
-        await prepare(opened)
+        local = EmbeddedServe(opened, settings) if opened.embedded and owned else None
+        if local is not None:
+            local.open()  # before the indexes: loads the data directory, if any
+        try:
+            await prepare(opened)
+        except BaseException:
+            if local is not None:
+                local.close()
+            raise
         app.state.store = opened
         app.state.authenticator = Authenticator(
             ApiKeyStore(opened.db), ttl_seconds=settings.auth_cache_seconds
         )
-        if opened.embedded and owned:
-            keys = await make_tenant_keys(opened, tenants_to_make(settings), settings.dev_api_key)
-            print(banner(settings, keys, "data lives in memory and is gone at exit."), flush=True)
+        if local is not None:
+            await local.start()
         sweeper = ListExpirySweeper(opened.db, interval_seconds=settings.expiry_sweep_seconds)
         refresher = EstimateRefresher(
             opened,
@@ -66,6 +73,7 @@ def create_app(
         app.state.wake_imports = importer.wake
         try:
             async with (
+                local.running() if local else contextlib.nullcontext(),  # stops last
                 sweeper.periodic().running(),
                 refresher.periodic().running(),
                 importer.periodic().running(),
@@ -74,6 +82,8 @@ def create_app(
         finally:
             if owned:
                 await opened.close()
+            if local is not None:
+                local.close()
 
     graphql = GraphQLEndpoint(
         schema=schema,

@@ -36,15 +36,39 @@ def serve(
         help="Embedded store: a tenant to make, with one printed ADMIN key (repeatable; "
         "default SEG_DEV_TENANT or 'dev')",
     ),
+    data_dir: Path = typer.Option(
+        None,
+        "--data-dir",
+        file_okay=False,
+        help="Embedded store: keep the data in this directory (default SEG_DATA_DIR; none = "
+        "memory only)",
+    ),
+    demo: bool = typer.Option(
+        False, "--demo", help="Embedded store: load the demo tenant 'demo' (its key is printed)"
+    ),
 ) -> None:
     """Start the server (embedded in-memory store unless SEG_MONGODB_URL is set)."""
     import uvicorn
 
     from seg_graphql.app import create_app
 
-    options = {"host": host, "port": port, "tenants": tenant or None}
+    options = {
+        "host": host,
+        "port": port,
+        "tenants": tenant or None,
+        "data_dir": data_dir,
+        "demo": demo or None,
+    }
     overrides = {k: v for k, v in options.items() if v is not None}
     settings = Settings(**overrides)
+    if settings.data_dir is not None and not settings.mongodb_url:
+        from seg_graphql.store.data_dir import DataDir, DataDirError
+
+        try:
+            DataDir.check(settings.data_dir)
+        except DataDirError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )

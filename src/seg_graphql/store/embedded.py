@@ -13,6 +13,7 @@ import inspect
 from collections.abc import Sequence
 from typing import Any
 
+from mongomock import MongoClient as MockClient
 from mongomock_motor import AsyncMongoMockClient
 from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -59,10 +60,25 @@ class EmbeddedCursor:
         return None
 
 
+# Calls that never change data; any other counted call is taken as a change (data_dir.py
+# writes the store only when something changed).
+_READS = frozenset(
+    {"find_one", "count_documents", "estimated_document_count", "distinct", "index_information"}
+)
+
+
+class Changes:
+    """A counter of calls that may have changed data."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
 class EmbeddedCollection:
-    def __init__(self, inner: Any, counter: CommandCounter) -> None:
+    def __init__(self, inner: Any, counter: CommandCounter, changes: Changes) -> None:
         self._inner = inner
         self._counter = counter
+        self._changes = changes
         self.name = inner.name
 
     def __getattr__(self, name: str) -> Any:
@@ -72,6 +88,8 @@ class EmbeddedCollection:
 
         async def counted(*args: Any, **kwargs: Any) -> Any:
             self._counter.tick(name)
+            if name not in _READS:
+                self._changes.count += 1
             return await method(*args, **kwargs)
 
         return counted
@@ -88,6 +106,7 @@ class EmbeddedCollection:
     ) -> BulkWriteResult:
         """Applies the operations one by one, with PyMongo's counts and error shape."""
         self._counter.tick("bulkWrite")
+        self._changes.count += 1
         counts = {"nInserted": 0, "nMatched": 0, "nModified": 0, "nRemoved": 0, "nUpserted": 0}
         upserted: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
@@ -150,9 +169,10 @@ class EmbeddedCollection:
 
 
 class EmbeddedDatabase:
-    def __init__(self, inner: Any, counter: CommandCounter) -> None:
+    def __init__(self, inner: Any, counter: CommandCounter, changes: Changes) -> None:
         self._inner = inner
         self._counter = counter
+        self._changes = changes
         self.name = inner.name
         self._collections: dict[str, EmbeddedCollection] = {}
 
@@ -161,7 +181,9 @@ class EmbeddedDatabase:
 
     def get_collection(self, name: str) -> EmbeddedCollection:
         if name not in self._collections:
-            self._collections[name] = EmbeddedCollection(self._inner[name], self._counter)
+            self._collections[name] = EmbeddedCollection(
+                self._inner[name], self._counter, self._changes
+            )
         return self._collections[name]
 
     async def command(self, command: str | dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -175,22 +197,32 @@ class EmbeddedDatabase:
         return await self._inner.list_collection_names()
 
     async def drop_collection(self, name: str) -> None:
+        self._changes.count += 1
         self._collections.pop(name, None)
         await self._inner.drop_collection(name)
 
 
 class EmbeddedClient:
     def __init__(self, counter: CommandCounter | None = None) -> None:
-        self._inner = AsyncMongoMockClient(tz_aware=False)
+        # The synchronous mock underneath, for data_dir.py to load and snapshot the store
+        # between two awaits (a consistent state).
+        self.sync_client = MockClient(tz_aware=False)
+        self._inner = AsyncMongoMockClient(mock_mongo_client=self.sync_client)
         self.counter = counter or CommandCounter()
+        self._changes = Changes()
+
+    @property
+    def changes(self) -> int:
+        return self._changes.count
 
     def __getitem__(self, name: str) -> EmbeddedDatabase:
-        return EmbeddedDatabase(self._inner[name], self.counter)
+        return EmbeddedDatabase(self._inner[name], self.counter, self._changes)
 
     def get_database(self, name: str) -> EmbeddedDatabase:
         return self[name]
 
     async def drop_database(self, name: str) -> None:
+        self._changes.count += 1
         await self._inner.drop_database(name)
 
     async def close(self) -> None:
