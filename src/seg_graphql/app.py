@@ -42,7 +42,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = store is None
         opened = store or connect(settings.mongodb_url, settings.database)
-        local = EmbeddedServe(opened, settings) if opened.embedded and owned else None
+        local = EmbeddedServe(opened, settings, schema) if opened.embedded and owned else None
         if local is not None:
             local.open()  # before the indexes: loads the data directory, if any
         try:

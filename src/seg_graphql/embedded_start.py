@@ -17,9 +17,11 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import strawberry
 from pymongo.errors import DuplicateKeyError
 
 from seg_graphql.config import Settings
+from seg_graphql.demo import DEMO_TENANT, load_demo
 from seg_graphql.domain.models import Role
 from seg_graphql.domain.times import naive_utc
 from seg_graphql.jobs.periodic import Periodic
@@ -81,9 +83,10 @@ class EmbeddedServe:
     into an indexed mock would check uniqueness document by document), `start` once they are,
     `running` around the server's life, `close` at the very end."""
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings, schema: strawberry.Schema) -> None:
         self.store = store
         self.settings = settings
+        self.schema = schema
         self.data_dir = DataDir(settings.data_dir, store.client) if settings.data_dir else None
         self.watch = EnvelopeWatch(store, settings.embedded_user_warning)
 
@@ -94,7 +97,11 @@ class EmbeddedServe:
 
     async def start(self) -> None:
         settings = self.settings
-        keys = await make_tenant_keys(self.store, tenants_to_make(settings), settings.dev_api_key)
+        demo = [DEMO_TENANT] if settings.demo else []
+        if demo and await load_demo(self.store, self.schema):
+            log.info("demo tenant '%s' loaded (its import job runs in the background)", DEMO_TENANT)
+        tenants = tenants_to_make(settings, *demo)
+        keys = await make_tenant_keys(self.store, tenants, settings.dev_api_key)
         print(banner(settings, keys, storage_line(settings)), flush=True)
         await self.watch.check()
 

@@ -3,6 +3,7 @@ and an ADMIN key printed by `serve --tenant`), and on the database (SEG_MONGODB_
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
@@ -34,39 +35,45 @@ def ask(url: str, key: str) -> httpx.Response:
     return httpx.post(url, json=VIEWER, headers={"Authorization": f"Bearer {key}"}, timeout=10)
 
 
-@pytest.fixture
-def two_tenants() -> Iterator[tuple[str, dict[str, str]]]:
-    """`serve --tenant acme --tenant globex`: the URL and each tenant's printed key."""
+@contextlib.contextmanager
+def serving(*args: str, tenants: set[str], **env: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """`serve ARGS` on a free port: its URL and the key it printed for each tenant."""
     port = free_port()
-    serve = ["serve", "--port", str(port), "--tenant", "acme", "--tenant", "globex"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "seg_graphql", *serve],
+        [sys.executable, "-m", "seg_graphql", "serve", "--port", str(port), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=clean_env(SEG_AUTH_CACHE_SECONDS="0"),
+        env=clean_env(**env),
     )
     try:
         keys: dict[str, str] = {}
         lines: list[str] = []
         deadline = time.monotonic() + 30
-        while len(keys) < 2 and time.monotonic() < deadline:
+        while set(keys) != tenants and time.monotonic() < deadline:
             lines.append(proc.stdout.readline())
             found = re.search(r"Development key:\s+(sgk_\S+)\s+\(tenant '(\w+)'", lines[-1])
             if found:
                 keys[found.group(2)] = found.group(1)
-        assert set(keys) == {"acme", "globex"}, "".join(lines)
-        url = f"http://127.0.0.1:{port}/graphql"
+        assert set(keys) == tenants, "".join(lines)
         for _ in range(100):
             try:
                 httpx.get(f"http://127.0.0.1:{port}/healthz")
                 break
             except httpx.ConnectError:
                 time.sleep(0.1)
-        yield url, keys
+        yield f"http://127.0.0.1:{port}/graphql", keys
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+@pytest.fixture
+def two_tenants() -> Iterator[tuple[str, dict[str, str]]]:
+    """`serve --tenant acme --tenant globex`."""
+    args = ("--tenant", "acme", "--tenant", "globex")
+    with serving(*args, tenants={"acme", "globex"}, SEG_AUTH_CACHE_SECONDS="0") as served:
+        yield served
 
 
 def test_key_commands_against_a_running_embedded_server(two_tenants):

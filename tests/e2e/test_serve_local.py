@@ -5,8 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import httpx
+
 from seg_graphql.store.data_dir import DATA_FILE
 from tests.e2e.processes import Server, clean_env, free_port
+from tests.e2e.test_key_commands import serving
 
 
 def serve(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -37,3 +40,16 @@ def test_serve_refuses_a_directory_in_use(tmp_path):
     finally:
         first.stop()
     assert (tmp_path / "data" / DATA_FILE).exists()  # written at the graceful stop
+
+
+def test_serve_demo_prints_the_demo_key_and_serves_the_demo():
+    with serving("--demo", tenants={"dev", "demo"}) as (url, keys):
+        response = httpx.post(
+            url,
+            json={"query": "{ viewer { tenant } segments { totalCount } }"},
+            headers={"Authorization": f"Bearer {keys['demo']}"},
+        )
+        assert response.json()["data"] == {
+            "viewer": {"tenant": "demo"},
+            "segments": {"totalCount": 5},
+        }
