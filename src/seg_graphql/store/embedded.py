@@ -19,6 +19,7 @@ from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, Up
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 from pymongo.results import BulkWriteResult
 
+from seg_graphql.store.embedded_index import IndexedCollectionStore, install
 from seg_graphql.store.monitoring import CommandCounter
 
 
@@ -74,12 +75,37 @@ class Changes:
         self.count = 0
 
 
+# Calls whose (filter, update) arguments may change indexed fields (embedded_index.py).
+_UPDATES = frozenset(
+    {"update_one", "update_many", "replace_one", "find_one_and_update", "find_one_and_replace"}
+)
+
+
+def _filter_and_update(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:
+    query = kwargs.get("filter", args[0] if args else None)
+    update = kwargs.get("update", kwargs.get("replacement"))
+    if update is None and len(args) > 1:
+        update = args[1]
+    return query, update
+
+
 class EmbeddedCollection:
-    def __init__(self, inner: Any, counter: CommandCounter, changes: Changes) -> None:
+    def __init__(
+        self,
+        inner: Any,
+        counter: CommandCounter,
+        changes: Changes,
+        index: IndexedCollectionStore | None = None,
+    ) -> None:
         self._inner = inner
         self._counter = counter
         self._changes = changes
+        self._index = index
         self.name = inner.name
+
+    def _check_index(self, query: Any, update: Any) -> None:
+        if self._index is not None:
+            self._index.note_update(query, update)
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self._inner, name)
@@ -90,7 +116,11 @@ class EmbeddedCollection:
             self._counter.tick(name)
             if name not in _READS:
                 self._changes.count += 1
-            return await method(*args, **kwargs)
+            try:
+                return await method(*args, **kwargs)
+            finally:
+                if name in _UPDATES:  # after: the update's own lookup may rebuild the index
+                    self._check_index(*_filter_and_update(args, kwargs))
 
         return counted
 
@@ -132,6 +162,15 @@ class EmbeddedCollection:
     async def _apply(
         self, request: Any, index: int, counts: dict[str, int], upserted: list[dict[str, Any]]
     ) -> None:
+        try:
+            await self._apply_one(request, index, counts, upserted)
+        finally:
+            if isinstance(request, UpdateOne | UpdateMany | ReplaceOne):
+                self._check_index(request._filter, request._doc)
+
+    async def _apply_one(
+        self, request: Any, index: int, counts: dict[str, int], upserted: list[dict[str, Any]]
+    ) -> None:
         inner = self._inner
         match request:
             case InsertOne():
@@ -169,10 +208,11 @@ class EmbeddedCollection:
 
 
 class EmbeddedDatabase:
-    def __init__(self, inner: Any, counter: CommandCounter, changes: Changes) -> None:
+    def __init__(self, inner: Any, counter: CommandCounter, changes: Changes, stores: Any) -> None:
         self._inner = inner
         self._counter = counter
         self._changes = changes
+        self._stores = stores  # mongomock's DatabaseStore: the collections' documents
         self.name = inner.name
         self._collections: dict[str, EmbeddedCollection] = {}
 
@@ -182,7 +222,7 @@ class EmbeddedDatabase:
     def get_collection(self, name: str) -> EmbeddedCollection:
         if name not in self._collections:
             self._collections[name] = EmbeddedCollection(
-                self._inner[name], self._counter, self._changes
+                self._inner[name], self._counter, self._changes, install(self._stores[name], name)
             )
         return self._collections[name]
 
@@ -216,7 +256,9 @@ class EmbeddedClient:
         return self._changes.count
 
     def __getitem__(self, name: str) -> EmbeddedDatabase:
-        return EmbeddedDatabase(self._inner[name], self.counter, self._changes)
+        return EmbeddedDatabase(
+            self._inner[name], self.counter, self._changes, self.sync_client._store[name]
+        )
 
     def get_database(self, name: str) -> EmbeddedDatabase:
         return self[name]
