@@ -104,7 +104,7 @@ def create_api_key(
     team: list[str] = typer.Option(None, "--team", help="Team id of the acting user (repeatable)"),
     name: str = typer.Option(None, help="A label to recognise the key by"),
     expires_at: datetime = typer.Option(
-        None, "--expires-at", help="When the key stops working (ISO 8601, UTC unless given)"
+        None, "--expires-at", help="When the key stops working (UTC, e.g. 2027-01-01T00:00:00)"
     ),
     url: str = typer.Option(None, help=_URL_HELP),
     key: str = typer.Option(None, envvar="SEG_API_KEY", help=_KEY_HELP),
@@ -174,6 +174,8 @@ def _run_key_command(
         if url:
             if not key:
                 raise fail("--url needs an ADMIN key: --key or SEG_API_KEY")
+            if tenant:
+                raise fail("--tenant is for the database; with --url the key's tenant is used")
             keys = ServerKeys(url, key)
             try:
                 return act(keys)

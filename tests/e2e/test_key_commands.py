@@ -17,18 +17,9 @@ import pytest
 
 from tests.conftest import REAL_URL
 from tests.e2e.processes import clean_env, free_port
+from tests.e2e.test_cli import run_cli as cli
 
 VIEWER = {"query": "{ viewer { tenant role userId teamIds } }"}
-
-
-def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "seg_graphql", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=clean_env(**env),
-    )
 
 
 def ask(url: str, key: str) -> httpx.Response:

@@ -212,3 +212,15 @@ async def test_corrupt_data_is_refused_and_kept(tmp_path, damage, why):
     os.remove(path)
     async with served(tmp_path) as admin:  # moved away: a fresh store
         assert (await admin.data(LIST))["segments"]["totalCount"] == 0
+
+
+async def test_serve_warns_once_beyond_the_envelope(tmp_path, caplog):
+    async with served(tmp_path) as admin:
+        await upsert(admin, *({"userId": f"u{n}"} for n in range(5)))
+    caplog.clear()
+    async with served(tmp_path, embedded_user_warning=3) as admin:
+        await upsert(admin, {"userId": "u9"})
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1, warnings
+    assert "holds 5 users, beyond the 3 it serves well" in warnings[0]
+    assert "docker compose up -d" in warnings[0]

@@ -83,13 +83,16 @@ class TenantApiKeyStore:
     async def revoke(self, key_id: str, at: datetime) -> Mapping[str, Any] | None:
         """The key after revoking (a second revoke keeps the first time); None when the
         tenant has no such key."""
+        # no projection here: FerretDB v1 does not implement one on findAndModify
         revoked = await self._keys.find_one_and_update(
             {"keyId": key_id, "revoked": False},
             {"$set": {"revoked": True, "revokedAt": at}},
-            projection=_METADATA,
             return_document=ReturnDocument.AFTER,
         )
-        return revoked or await self._keys.find_one({"keyId": key_id}, _METADATA)
+        if revoked is not None:
+            revoked.pop("hash", None)
+            return revoked
+        return await self._keys.find_one({"keyId": key_id}, _METADATA)
 
     async def revoke_made_by(self, creator: str, at: datetime, *, keep_hash: str) -> None:
         """Revokes the live keys `creator` made, except the one with `keep_hash`."""
