@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import httpx
 
@@ -53,3 +54,23 @@ def test_serve_demo_prints_the_demo_key_and_serves_the_demo():
             "viewer": {"tenant": "demo"},
             "segments": {"totalCount": 5},
         }
+
+
+def test_a_crash_loses_at_most_the_write_interval(tmp_path):
+    """kill -9: no graceful write; what the last periodic write kept is served again, and
+    the dead server's lock does not keep the next one out."""
+    key = "sgk_" + "k" * 43
+    env = {"SEG_DATA_DIR": str(tmp_path / "data"), "SEG_DEV_API_KEY": key}
+    create = 'mutation { createSegment(input: {name: "kept"}) { segment { id } } }'
+    first = Server(tmp_path / "log", **env, SEG_PERSIST_INTERVAL_SECONDS="0.3").start()
+    try:
+        first.data(key, create)
+        time.sleep(1.5)  # several write intervals
+    finally:
+        first.kill()
+    second = Server(tmp_path / "log", **env).start()
+    try:
+        names = second.data(key, "{ segments { edges { node { name } } } }")
+        assert names == {"segments": {"edges": [{"node": {"name": "kept"}}]}}
+    finally:
+        second.stop()

@@ -224,3 +224,23 @@ async def test_serve_warns_once_beyond_the_envelope(tmp_path, caplog):
     assert len(warnings) == 1, warnings
     assert "holds 5 users, beyond the 3 it serves well" in warnings[0]
     assert "docker compose up -d" in warnings[0]
+
+
+async def test_each_start_replaces_the_printed_keys_and_keeps_the_others(tmp_path, capsys):
+    async with served(tmp_path, dev_api_key=None) as first:
+        printed = capsys.readouterr().out.split("Development key: ")[1].split()[0]
+        starter = GraphQLClient(first.http, printed)
+        _, kept = await create_key(starter, role="VIEWER", name="made through the API")
+    async with served(tmp_path, dev_api_key=None) as second:
+        again = capsys.readouterr().out.split("Development key: ")[1].split()[0]
+        assert again != printed
+        assert (await GraphQLClient(second.http, printed).post(VIEWER))["_status"] == 401
+        assert (await GraphQLClient(second.http, kept.key).data(VIEWER))["viewer"][
+            "role"
+        ] == "VIEWER"
+        keys = (await GraphQLClient(second.http, again).data(LIST_KEYS))["apiKeys"]["edges"]
+        assert [(k["node"]["name"], k["node"]["revoked"]) for k in keys] == [
+            ("development key", True),
+            ("made through the API", False),
+            ("development key", False),
+        ]
