@@ -128,15 +128,17 @@ class DataDir:
         self._lock_fd = fd
 
     def _snapshot(self) -> list[bytes]:
-        sync = self._client.sync_client
+        # Straight from mongomock's store: encoding to BSON is the copy, so the documents
+        # are not copied a first time by a find (10,000 users: 1.2 s through find).
+        server = self._client.sync_client._store
         records = [
             bson.encode({"format": FORMAT, "version": VERSION, "savedAt": _now()}),
         ]
         count = 0
-        for db_name in sync.list_database_names():
-            db = sync[db_name]
-            for name in db.list_collection_names():
-                for doc in db[name].find({}):
+        for db_name in server.list_created_database_names():
+            databases = server[db_name]
+            for name in databases.list_created_collection_names():
+                for doc in databases[name].documents:
                     records.append(bson.encode({"db": db_name, "c": name, "d": doc}))
                     count += 1
         records.append(bson.encode({"end": True, "count": count}))
