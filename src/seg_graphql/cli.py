@@ -47,7 +47,8 @@ def serve(
         False, "--demo", help="Embedded store: load the demo tenant 'demo' (its key is printed)"
     ),
 ) -> None:
-    """Start the server (embedded in-memory store unless SEG_MONGODB_URL is set)."""
+    """Start the server (the embedded store, in memory or kept with --data-dir, unless
+    SEG_MONGODB_URL is set)."""
     import uvicorn
 
     from seg_graphql.app import create_app

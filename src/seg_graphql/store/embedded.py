@@ -4,7 +4,8 @@ mongomock-motor imitates Motor, not PyMongo Async. The differences the store cod
 `aggregate` must be awaited in PyMongo Async (it returns a cursor directly in the mock),
 `bulk_write` in the mock breaks on PyMongo >= 4.11 (UpdateOne grew a `sort` argument), and
 `to_list(length)` ignores its length. Everything runs synchronously on the event loop and
-scans every document: fine for development and tests, never for benchmarks.
+scans every document, except lookups by identifier (embedded_index.py): fine for development
+and tests, never for benchmarks.
 """
 
 from __future__ import annotations
