@@ -12,14 +12,14 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, Route
 
 from seg_graphql.config import Settings
-from seg_graphql.domain.models import Role
+from seg_graphql.embedded_start import EmbeddedServe
 from seg_graphql.graphql.limits import QueryLimits
 from seg_graphql.graphql.schema import build_schema
 from seg_graphql.jobs.estimates import EstimateRefresher
 from seg_graphql.jobs.imports import ImportWorker
 from seg_graphql.jobs.leases import Leases, new_owner_id
 from seg_graphql.jobs.list_expiry import ListExpirySweeper
-from seg_graphql.services.auth import Authenticator, mint_key
+from seg_graphql.services.auth import Authenticator
 from seg_graphql.store.api_keys import ApiKeyStore
 from seg_graphql.store.client import Store, connect, prepare
 from seg_graphql.web.compression import MINIMUM_SIZE, GZipWhenAccepted
@@ -48,13 +48,21 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = store is None
         opened = store or connect(settings.mongodb_url, settings.database)
-        await prepare(opened)
+        local = EmbeddedServe(opened, settings, schema) if opened.embedded and owned else None
+        if local is not None:
+            local.open()  # before the indexes: loads the data directory, if any
+        try:
+            await prepare(opened)
+        except BaseException:
+            if local is not None:
+                local.close()
+            raise
         app.state.store = opened
         app.state.authenticator = Authenticator(
             ApiKeyStore(opened.db), ttl_seconds=settings.auth_cache_seconds
         )
-        if opened.embedded and owned:
-            await _announce_embedded(opened, settings)
+        if local is not None:
+            await local.start()
         sweeper = ListExpirySweeper(opened.db, interval_seconds=settings.expiry_sweep_seconds)
         refresher = EstimateRefresher(
             opened,
@@ -71,6 +79,7 @@ def create_app(
         app.state.wake_imports = importer.wake
         try:
             async with (
+                local.running() if local else contextlib.nullcontext(),  # stops last
                 sweeper.periodic().running(),
                 refresher.periodic().running(),
                 importer.periodic().running(),
@@ -79,6 +88,8 @@ def create_app(
         finally:
             if owned:
                 await opened.close()
+            if local is not None:
+                local.close()
 
     graphql = GraphQLEndpoint(
         schema=schema,
@@ -135,21 +146,3 @@ def _middleware(settings: Settings) -> list[Middleware]:
             ),
         )
     return middleware
-
-
-async def _announce_embedded(store: Store, settings: Settings) -> None:
-    minted = await mint_key(
-        ApiKeyStore(store.db),
-        tenant=settings.dev_tenant,
-        role=Role.ADMIN,
-        name="development key",
-        key=settings.dev_api_key,
-    )
-    url = f"http://{settings.host}:{settings.port}/graphql"
-    print(
-        f"seg-graphql on the embedded store: data lives in memory and is gone at exit.\n"
-        f"  GraphiQL:        {url}\n"
-        f"  Development key: {minted.key}  (tenant '{settings.dev_tenant}', role ADMIN)\n"
-        f"  Send it as the header  Authorization: Bearer {minted.key}",
-        flush=True,
-    )

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import typer
@@ -26,14 +30,46 @@ app = typer.Typer(
 def serve(
     host: str = typer.Option(None, help="Bind address (default SEG_HOST or 127.0.0.1)"),
     port: int = typer.Option(None, help="Port (default SEG_PORT or 8000)"),
+    tenant: list[str] = typer.Option(
+        None,
+        "--tenant",
+        help="Embedded store: a tenant to make, with one printed ADMIN key (repeatable; "
+        "default SEG_DEV_TENANT or 'dev')",
+    ),
+    data_dir: Path = typer.Option(
+        None,
+        "--data-dir",
+        file_okay=False,
+        help="Embedded store: keep the data in this directory (default SEG_DATA_DIR; none = "
+        "memory only)",
+    ),
+    demo: bool = typer.Option(
+        False, "--demo", help="Embedded store: load the demo tenant 'demo' (its key is printed)"
+    ),
 ) -> None:
-    """Start the server (embedded in-memory store unless SEG_MONGODB_URL is set)."""
+    """Start the server (the embedded store, in memory or kept with --data-dir, unless
+    SEG_MONGODB_URL is set)."""
     import uvicorn
 
     from seg_graphql.app import create_app
 
-    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    options = {
+        "host": host,
+        "port": port,
+        "tenants": tenant or None,
+        "data_dir": data_dir,
+        "demo": demo or None,
+    }
+    overrides = {k: v for k, v in options.items() if v is not None}
     settings = Settings(**overrides)
+    if settings.data_dir is not None and not settings.mongodb_url:
+        from seg_graphql.store.data_dir import DataDir, DataDirError
+
+        try:
+            DataDir.check(settings.data_dir)
+        except DataDirError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
@@ -54,56 +90,116 @@ def export_schema() -> None:
     sys.stdout.write(schema_sdl())
 
 
+_URL_HELP = (
+    "A running server's GraphQL URL: work through its API with an ADMIN --key "
+    "(the embedded store lives inside 'serve'). Without it: the database at SEG_MONGODB_URL."
+)
+_KEY_HELP = "An ADMIN key of the server's tenant (with --url)"
+
+
 @app.command("create-api-key")
 def create_api_key(
-    tenant: str = typer.Option(..., help="Tenant the key belongs to"),
     role: Role = typer.Option(..., case_sensitive=False, help="ADMIN, EDITOR or VIEWER"),
+    tenant: str = typer.Option(None, help="Tenant the key belongs to (on the database)"),
     user_id: str = typer.Option(None, "--user-id", help="Acting user id (for editableBy ASSIGNED)"),
     team: list[str] = typer.Option(None, "--team", help="Team id of the acting user (repeatable)"),
     name: str = typer.Option(None, help="A label to recognise the key by"),
+    expires_at: datetime = typer.Option(
+        None, "--expires-at", help="When the key stops working (UTC, e.g. 2027-01-01T00:00:00)"
+    ),
+    url: str = typer.Option(None, help=_URL_HELP),
+    key: str = typer.Option(None, envvar="SEG_API_KEY", help=_KEY_HELP),
 ) -> None:
-    """Create an API key in the database at SEG_MONGODB_URL; the key is printed once."""
-    settings = Settings()
-    if not settings.mongodb_url:
-        typer.echo(
-            "SEG_MONGODB_URL is not set: the embedded store lives inside 'serve', which "
-            "prints its own development key.",
-            err=True,
-        )
-        raise typer.Exit(2)
+    """Create an API key; the key is printed once (only its hash is stored)."""
+    from seg_graphql.key_commands import key_input
+
+    data = key_input(
+        name=name or f"{role.value.lower()} key",
+        role=role,
+        user_id=user_id,
+        teams=team or [],
+        expires_at=expires_at,
+    )
+    created, secret = _run_key_command(url, key, tenant, lambda keys: keys.create(data))
+    typer.echo(f"created key {created['id']} ({created['role']}, {created['name']})", err=True)
+    typer.echo(secret)
+
+
+@app.command("revoke-api-key")
+def revoke_api_key(
+    key_id: str = typer.Argument(..., help="The key's id (see list-api-keys)"),
+    tenant: str = typer.Option(None, help="Tenant the key belongs to (on the database)"),
+    url: str = typer.Option(None, help=_URL_HELP),
+    key: str = typer.Option(None, envvar="SEG_API_KEY", help=_KEY_HELP),
+) -> None:
+    """Revoke an API key. Servers refuse it within SEG_AUTH_CACHE_SECONDS."""
+    revoked = _run_key_command(url, key, tenant, lambda keys: keys.revoke(key_id))
+    typer.echo(f"revoked key {revoked['id']} ({revoked['name']})")
+
+
+@app.command("list-api-keys")
+def list_api_keys(
+    tenant: str = typer.Option(None, help="Tenant whose keys to list (on the database)"),
+    url: str = typer.Option(None, help=_URL_HELP),
+    key: str = typer.Option(None, envvar="SEG_API_KEY", help=_KEY_HELP),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line"),
+) -> None:
+    """List a tenant's API keys (never their secrets)."""
+    keys = _run_key_command(url, key, tenant, lambda k: k.list())
+    if as_json:
+        for item in keys:
+            typer.echo(json.dumps(item))
+        return
+    columns = ("id", "prefix", "role", "name", "userId", "createdAt", "lastUsedAt", "expiresAt")
+    typer.echo("\t".join([*columns, "teamIds", "revoked"]))
+    for item in keys:
+        cells = [str(item[c] or "-") for c in columns]
+        typer.echo("\t".join([*cells, ",".join(item["teamIds"]) or "-", str(item["revoked"])]))
+
+
+def _run_key_command(
+    url: str | None,
+    key: str | None,
+    tenant: str | None,
+    act: Callable[[Any], Any],
+) -> Any:
+    """Runs `act` on ServerKeys (with --url) or DatabaseKeys: both offer create, revoke and
+    list, the server's synchronously, the database's as coroutines."""
+    from seg_graphql.key_commands import DatabaseKeys, KeyCommandError, ServerKeys
+
+    def fail(message: str) -> typer.Exit:
+        typer.echo(f"error: {message}", err=True)
+        return typer.Exit(2)
+
     try:
-        key = asyncio.run(_create_key(settings, tenant, role, user_id, team or [], name))
-    except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    typer.echo(key)
+        if url:
+            if not key:
+                raise fail("--url needs an ADMIN key: --key or SEG_API_KEY")
+            if tenant:
+                raise fail("--tenant is for the database; with --url the key's tenant is used")
+            keys = ServerKeys(url, key)
+            try:
+                return act(keys)
+            except httpx.HTTPError as exc:
+                raise fail(f"cannot reach {url}: {exc}") from None
+            finally:
+                keys.close()
+        settings = Settings()
+        if not settings.mongodb_url:
+            raise fail(
+                "SEG_MONGODB_URL is not set: give the database, or --url and an ADMIN --key "
+                "of a running server (the embedded store lives inside 'serve')."
+            )
+        if not tenant:
+            raise fail("--tenant is required on the database")
 
+        async def run() -> Any:
+            async with DatabaseKeys(settings, tenant) as keys:
+                return await act(keys)
 
-async def _create_key(
-    settings: Settings,
-    tenant: str,
-    role: Role,
-    user_id: str | None,
-    teams: list[str],
-    name: str | None,
-) -> str:
-    from seg_graphql.services.auth import mint_key
-    from seg_graphql.store.api_keys import ApiKeyStore
-    from seg_graphql.store.client import connect, prepare
-
-    store = await prepare(connect(settings.mongodb_url, settings.database))
-    try:
-        minted = await mint_key(
-            ApiKeyStore(store.db),
-            tenant=tenant,
-            role=role,
-            user_id=user_id,
-            team_ids=teams,
-            name=name,
-        )
-    finally:
-        await store.close()
-    return minted.key
+        return asyncio.run(run())
+    except (KeyCommandError, ValueError) as exc:
+        raise fail(str(exc)) from None
 
 
 _EXIT = {"SUCCEEDED": 0, "PARTIAL": 1, "FAILED": 2}

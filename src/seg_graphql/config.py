@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -57,3 +59,20 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
+
+    # Local use of the embedded store: tenants made at start-up, a data directory, the demo.
+    tenants: list[str] = Field(
+        default_factory=list,
+        description="Tenants `serve` makes on the embedded store, one printed ADMIN key each "
+        "(none = dev_tenant); set by `serve --tenant`",
+    )
+    data_dir: Path | None = Field(
+        default=None, description="Directory the embedded store is kept in; none = memory only"
+    )
+    persist_interval_seconds: float = Field(
+        default=10.0, gt=0, description="How often the embedded store is written to data_dir"
+    )
+    demo: bool = Field(default=False, description="Load the demo tenant at start-up")
+    embedded_user_warning: int = Field(
+        default=10_000, ge=1, description="Users in one tenant beyond which serve warns once"
+    )

@@ -102,7 +102,7 @@ def _list_of(type_: object) -> GraphQLNamedType | None:
 
 def test_every_connection_has_nodes_next_to_edges():
     connections = [t for t in _own_types() if t.name.endswith("Connection")]
-    assert len(connections) == 5
+    assert len(connections) == 6
     for connection in connections:
         fields = connection.fields
         assert {"edges", "nodes", "pageInfo", "totalCount"} <= fields.keys(), connection.name
@@ -155,6 +155,8 @@ AS_VIEWER = {
     "addSegmentUsers": 'addSegmentUsers(segmentId: $segment, users: [{user: "u1"}])',
     "removeSegmentUsers": 'removeSegmentUsers(segmentId: $segment, users: ["u1"])',
     "refreshEstimates": "refreshEstimates(segmentIds: [$segment])",
+    "createApiKey": 'createApiKey(input: {name: "k", role: VIEWER})',
+    "revokeApiKey": 'revokeApiKey(id: "1")',
     "runImport": 'runImport(input: {documentType: USER_PROFILE, format: NDJSON, name: "n", '
     'content: "{\\"userId\\": \\"u3\\"}"})',
 }

@@ -30,3 +30,22 @@ def test_import_bench_prints_every_figure():
     ):
         assert figure in result.stdout, result.stdout
     assert "SUCCEEDED, 300 applied" in result.stdout
+
+
+EMBEDDED_BENCH = BENCH.parent / "embedded_bench.py"
+
+
+def test_embedded_bench_prints_the_envelope_table():
+    result = subprocess.run(
+        [sys.executable, str(EMBEDDED_BENCH), "--users", "300"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=clean_env(),
+    )
+    assert result.returncode == 0, result.stderr
+    header, _, row = result.stdout.splitlines()[1:4]
+    assert header.startswith("| users | upsert all (500 a batch) | user(id) |")
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[0] == "300" and len(cells) == 6
+    assert all(cell.endswith((" s", " ms")) for cell in cells[1:]), row

@@ -391,7 +391,8 @@ def _bracket(value: Any) -> str:
 
 
 def _same(a: Any, b: Any) -> bool:
-    return _bracket(a) == _bracket(b) and a == b
+    # Equality first: most values differ, and it is much cheaper than the brackets.
+    return a == b and _bracket(a) == _bracket(b)
 
 
 def _ordered(op: Operator, a: Any, b: Any) -> bool:

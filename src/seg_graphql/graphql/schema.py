@@ -15,6 +15,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from seg_graphql.graphql.api_keys import ApiKeyMutation, ApiKeyQuery
 from seg_graphql.graphql.counts import CountMutation, CountQuery
 from seg_graphql.graphql.imports import ImportMutation, ImportQuery
 from seg_graphql.graphql.limits import QueryLimiter, QueryLimits
@@ -24,9 +25,10 @@ from seg_graphql.graphql.mutations import SegmentMutation
 from seg_graphql.graphql.queries import SegmentQuery
 from seg_graphql.graphql.scalars import SCALAR_MAP
 
-Query = merge_types("Query", (SegmentQuery, MembershipQuery, CountQuery, ImportQuery))
+Query = merge_types("Query", (SegmentQuery, MembershipQuery, CountQuery, ImportQuery, ApiKeyQuery))
 Mutation = merge_types(
-    "Mutation", (SegmentMutation, MembershipMutation, CountMutation, ImportMutation)
+    "Mutation",
+    (SegmentMutation, MembershipMutation, CountMutation, ImportMutation, ApiKeyMutation),
 )
 # merge_types takes no description; the root types need one like every other type.
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]

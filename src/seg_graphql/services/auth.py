@@ -8,14 +8,23 @@ import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from seg_graphql.domain.errors import forbidden, unauthenticated
 from seg_graphql.domain.models import EditableBy, LinkType, Principal, Role, Segment
+from seg_graphql.domain.times import naive_utc
+from seg_graphql.services.clock import utc_now
 from seg_graphql.store.api_keys import ApiKeyStore
 
 KEY_PREFIX = "sgk_"
 _KEY_SHAPE = re.compile(r"^sgk_[A-Za-z0-9_-]{20,100}$")
 _TENANT_SHAPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# What a listing shows of a key: 'sgk_' and 8 of its ~43 random characters, enough to tell
+# keys apart and far too few to help guess the rest.
+PREFIX_LENGTH = 12
+# lastUsedAt is written at most this often per key and process: coarse, never per request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -23,6 +32,7 @@ class MintedKey:
     key: str
     key_id: str
     principal: Principal
+    metadata: dict[str, Any]
 
 
 def hash_key(key: str) -> str:
@@ -45,13 +55,15 @@ async def mint_key(
     team_ids: list[str] | None = None,
     name: str | None = None,
     key: str | None = None,
+    expires_at: datetime | None = None,
+    created_by: str | None = None,
 ) -> MintedKey:
     validate_tenant(tenant)
     key = key or KEY_PREFIX + secrets.token_urlsafe(32)
     if not _KEY_SHAPE.match(key):
         raise ValueError("an API key is 'sgk_' followed by 20-100 URL-safe characters")
     key_id = secrets.token_hex(6)
-    await store.insert(
+    metadata = await store.insert(
         key_hash=hash_key(key),
         key_id=key_id,
         tenant=tenant,
@@ -59,18 +71,28 @@ async def mint_key(
         user_id=user_id,
         team_ids=list(team_ids or []),
         name=name,
+        prefix=key[:PREFIX_LENGTH],
+        expires_at=_to_millisecond(naive_utc(expires_at)) if expires_at else None,
+        created_by=created_by,
     )
     principal = Principal(
         tenant=tenant, role=role, user_id=user_id, team_ids=frozenset(team_ids or []), key_id=key_id
     )
-    return MintedKey(key=key, key_id=key_id, principal=principal)
+    return MintedKey(key=key, key_id=key_id, principal=principal, metadata=metadata)
+
+
+def _to_millisecond(moment: datetime) -> datetime:
+    # MongoDB keeps milliseconds: the reply to a create then equals every later read.
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 class Authenticator:
     """Maps a bearer token to a principal, with a short-lived cache of hits.
 
     The cache saves one database round trip per request; a revoked key keeps working for
-    at most `ttl_seconds`.
+    at most `ttl_seconds`, an expired one not at all (the cache ends at the expiry). The
+    key's lastUsedAt is refreshed on a cache miss when it is older than
+    LAST_USED_RESOLUTION, so a busy key costs one write a minute at most.
     """
 
     def __init__(self, store: ApiKeyStore, *, ttl_seconds: float = 30.0, size: int = 1024) -> None:
@@ -89,6 +111,13 @@ class Authenticator:
         doc = await self._store.find_by_hash(key_hash)
         if doc is None:
             raise unauthenticated("the API key is not valid")
+        wall = naive_utc(utc_now())
+        expires_at = doc.get("expiresAt")
+        if expires_at is not None and expires_at <= wall:
+            raise unauthenticated("the API key has expired")
+        last_used = doc.get("lastUsedAt")
+        if "_id" in doc and (last_used is None or last_used < wall - LAST_USED_RESOLUTION):
+            await self._store.mark_used(doc["_id"], wall, older_than=wall - LAST_USED_RESOLUTION)
         principal = Principal(
             tenant=doc["tenant"],
             role=Role(doc["role"]),
@@ -96,7 +125,10 @@ class Authenticator:
             team_ids=frozenset(doc.get("teamIds") or []),
             key_id=doc["keyId"],
         )
-        self._cache[key_hash] = (now + self._ttl, principal)
+        until = now + self._ttl
+        if expires_at is not None:
+            until = min(until, now + (expires_at - wall).total_seconds())
+        self._cache[key_hash] = (until, principal)
         self._cache.move_to_end(key_hash)
         while len(self._cache) > self._size:
             self._cache.popitem(last=False)

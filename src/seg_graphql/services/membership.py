@@ -31,6 +31,7 @@ from seg_graphql.domain.models import Principal, Segment
 from seg_graphql.domain.times import naive_utc
 from seg_graphql.services.auth import can_edit
 from seg_graphql.services.clock import Clock, utc_now
+from seg_graphql.services.in_memory_members import count_members, page_members
 from seg_graphql.store.client import Store
 from seg_graphql.store.events import EventStore
 from seg_graphql.store.segments import SegmentStore
@@ -390,6 +391,20 @@ class MembershipService:
         """A page of members for each key: ONE command with $facet where the server has it."""
         now = self._now()
         everything = await self.closure(segments)
+        if self._store.embedded:  # see in_memory_members.py
+            users = await self.users.everyone()
+            pages = [
+                page_members(
+                    users,
+                    everything[k.segment_id],
+                    everything,
+                    now,
+                    after=k.after,
+                    limit=k.first + 1,
+                )
+                for k in keys
+            ]
+            return [(p[: k.first], len(p) > k.first) for p, k in zip(pages, keys, strict=True)]
         queries = []
         for key in keys:
             query = member_filter(everything[key.segment_id], everything, now)
@@ -424,6 +439,9 @@ class MembershipService:
         """Exact, live member counts, computed by the database: one $facet command."""
         now = self._now()
         everything = await self.closure(segments)
+        if self._store.embedded:  # see in_memory_members.py
+            wanted = [everything[i] for i in ids]
+            return count_members(await self.users.everyone(), wanted, everything, now)
         queries = [member_filter(everything[i], everything, now) for i in ids]
         if self._store.capabilities.facet and ids:
             found = await self.users.facet(

@@ -4,7 +4,8 @@ mongomock-motor imitates Motor, not PyMongo Async. The differences the store cod
 `aggregate` must be awaited in PyMongo Async (it returns a cursor directly in the mock),
 `bulk_write` in the mock breaks on PyMongo >= 4.11 (UpdateOne grew a `sort` argument), and
 `to_list(length)` ignores its length. Everything runs synchronously on the event loop and
-scans every document: fine for development and tests, never for benchmarks.
+scans every document, except lookups by identifier (embedded_index.py): fine for development
+and tests, never for benchmarks.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import inspect
 from collections.abc import Sequence
 from typing import Any
 
+from mongomock import MongoClient as MockClient
 from mongomock_motor import AsyncMongoMockClient
 from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 from pymongo.results import BulkWriteResult
 
+from seg_graphql.store.embedded_index import IndexedCollectionStore, install
 from seg_graphql.store.monitoring import CommandCounter
 
 
@@ -59,11 +62,51 @@ class EmbeddedCursor:
         return None
 
 
+# Calls that never change data; any other counted call is taken as a change (data_dir.py
+# writes the store only when something changed).
+_READS = frozenset(
+    {"find_one", "count_documents", "estimated_document_count", "distinct", "index_information"}
+)
+
+
+class Changes:
+    """A counter of calls that may have changed data."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+# Calls whose (filter, update) arguments may change indexed fields (embedded_index.py).
+_UPDATES = frozenset(
+    {"update_one", "update_many", "replace_one", "find_one_and_update", "find_one_and_replace"}
+)
+
+
+def _filter_and_update(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:
+    query = kwargs.get("filter", args[0] if args else None)
+    update = kwargs.get("update", kwargs.get("replacement"))
+    if update is None and len(args) > 1:
+        update = args[1]
+    return query, update
+
+
 class EmbeddedCollection:
-    def __init__(self, inner: Any, counter: CommandCounter) -> None:
+    def __init__(
+        self,
+        inner: Any,
+        counter: CommandCounter,
+        changes: Changes,
+        index: IndexedCollectionStore | None = None,
+    ) -> None:
         self._inner = inner
         self._counter = counter
+        self._changes = changes
+        self._index = index
         self.name = inner.name
+
+    def _check_index(self, query: Any, update: Any) -> None:
+        if self._index is not None:
+            self._index.note_update(query, update)
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self._inner, name)
@@ -72,7 +115,13 @@ class EmbeddedCollection:
 
         async def counted(*args: Any, **kwargs: Any) -> Any:
             self._counter.tick(name)
-            return await method(*args, **kwargs)
+            if name not in _READS:
+                self._changes.count += 1
+            try:
+                return await method(*args, **kwargs)
+            finally:
+                if name in _UPDATES:  # after: the update's own lookup may rebuild the index
+                    self._check_index(*_filter_and_update(args, kwargs))
 
         return counted
 
@@ -88,6 +137,7 @@ class EmbeddedCollection:
     ) -> BulkWriteResult:
         """Applies the operations one by one, with PyMongo's counts and error shape."""
         self._counter.tick("bulkWrite")
+        self._changes.count += 1
         counts = {"nInserted": 0, "nMatched": 0, "nModified": 0, "nRemoved": 0, "nUpserted": 0}
         upserted: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
@@ -111,6 +161,15 @@ class EmbeddedCollection:
         return BulkWriteResult(result, acknowledged=True)
 
     async def _apply(
+        self, request: Any, index: int, counts: dict[str, int], upserted: list[dict[str, Any]]
+    ) -> None:
+        try:
+            await self._apply_one(request, index, counts, upserted)
+        finally:
+            if isinstance(request, UpdateOne | UpdateMany | ReplaceOne):
+                self._check_index(request._filter, request._doc)
+
+    async def _apply_one(
         self, request: Any, index: int, counts: dict[str, int], upserted: list[dict[str, Any]]
     ) -> None:
         inner = self._inner
@@ -150,9 +209,11 @@ class EmbeddedCollection:
 
 
 class EmbeddedDatabase:
-    def __init__(self, inner: Any, counter: CommandCounter) -> None:
+    def __init__(self, inner: Any, counter: CommandCounter, changes: Changes, stores: Any) -> None:
         self._inner = inner
         self._counter = counter
+        self._changes = changes
+        self._stores = stores  # mongomock's DatabaseStore: the collections' documents
         self.name = inner.name
         self._collections: dict[str, EmbeddedCollection] = {}
 
@@ -161,7 +222,9 @@ class EmbeddedDatabase:
 
     def get_collection(self, name: str) -> EmbeddedCollection:
         if name not in self._collections:
-            self._collections[name] = EmbeddedCollection(self._inner[name], self._counter)
+            self._collections[name] = EmbeddedCollection(
+                self._inner[name], self._counter, self._changes, install(self._stores[name], name)
+            )
         return self._collections[name]
 
     async def command(self, command: str | dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -175,22 +238,34 @@ class EmbeddedDatabase:
         return await self._inner.list_collection_names()
 
     async def drop_collection(self, name: str) -> None:
+        self._changes.count += 1
         self._collections.pop(name, None)
         await self._inner.drop_collection(name)
 
 
 class EmbeddedClient:
     def __init__(self, counter: CommandCounter | None = None) -> None:
-        self._inner = AsyncMongoMockClient(tz_aware=False)
+        # The synchronous mock underneath, for data_dir.py to load and snapshot the store
+        # between two awaits (a consistent state).
+        self.sync_client = MockClient(tz_aware=False)
+        self._inner = AsyncMongoMockClient(mock_mongo_client=self.sync_client)
         self.counter = counter or CommandCounter()
+        self._changes = Changes()
+
+    @property
+    def changes(self) -> int:
+        return self._changes.count
 
     def __getitem__(self, name: str) -> EmbeddedDatabase:
-        return EmbeddedDatabase(self._inner[name], self.counter)
+        return EmbeddedDatabase(
+            self._inner[name], self.counter, self._changes, self.sync_client._store[name]
+        )
 
     def get_database(self, name: str) -> EmbeddedDatabase:
         return self[name]
 
     async def drop_database(self, name: str) -> None:
+        self._changes.count += 1
         await self._inner.drop_database(name)
 
     async def close(self) -> None:

@@ -115,6 +115,10 @@ class UserStore:
         cursor = self._users.find(where, {"_id": False}).sort("userId", ASCENDING).limit(limit)
         return await cursor.to_list(limit)
 
+    async def everyone(self) -> list[dict[str, Any]]:
+        """Every user of the tenant (for in-memory evaluation on the embedded store only)."""
+        return await self._users.find({}, {"_id": False}).to_list(None)
+
     async def count(self, query: Mapping[str, Any]) -> int:
         return await self._users.count_documents(dict(query))
 
