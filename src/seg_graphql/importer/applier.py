@@ -112,15 +112,12 @@ class SegmentLines:
 
     async def apply(self, records: Sequence[Record]) -> tuple[int, list[LineProblem]]:
         commands, problems = validate_segment_lines(records, self.at)
-        await self._load_segments(_segment_ref(c) for _, c in commands)
+        await self._load_segments(ref for _, c in commands for ref in _segment_refs(c))
         targets: list[tuple[int, UserSegmentCommand, Segment]] = []
         for line, command in commands:
-            segment = self._known.get(_segment_ref(command))
-            if segment is None:
-                kind, value = _segment_ref(command)
-                problems.append(
-                    LineProblem(line, "NOT_FOUND", f"segment {kind} '{value}' not found")
-                )
+            segment = self._segment_of(line, command)
+            if isinstance(segment, LineProblem):
+                problems.append(segment)
             elif not can_edit(self.principal, segment):
                 problems.append(
                     LineProblem(
@@ -144,6 +141,25 @@ class SegmentLines:
     def reset(self) -> None:
         self._listed.clear()  # recounted from the store: the failed attempt may have written
         self._maybe_repeated = True
+
+    def _segment_of(self, line: int, command: UserSegmentCommand) -> Segment | LineProblem:
+        """The segment the line names; a line naming two (by id and by technical name) that
+        are not the same segment is refused rather than guessed."""
+        found: Segment | None = None
+        for kind, value in _segment_refs(command):
+            segment = self._known.get((kind, value))
+            if segment is None:
+                return LineProblem(line, "NOT_FOUND", f"segment {kind} '{value}' not found")
+            if found is not None and found.id != segment.id:
+                return LineProblem(
+                    line,
+                    "BAD_USER_INPUT",
+                    f"segment_id {found.id} and segment_technical_name '{value}' name different "
+                    f"segments (segment_technical_name '{value}' is segment {segment.id})",
+                )
+            found = segment
+        assert found is not None  # the command names at least one (see its validator)
+        return found
 
     async def _load_segments(self, refs: Iterable[tuple[str, Any]]) -> None:
         wanted = {ref for ref in refs if ref not in self._known}
@@ -272,10 +288,14 @@ def _changed(old: Entry | None, new: Entry | None) -> bool:
     return essence(old) != essence(new)
 
 
-def _segment_ref(command: UserSegmentCommand) -> tuple[str, Any]:
+def _segment_refs(command: UserSegmentCommand) -> list[tuple[str, Any]]:
+    """Each way the line names its segment: by id, by technical name, or both."""
+    refs: list[tuple[str, Any]] = []
     if command.segment_id is not None:
-        return "id", int(command.segment_id)
-    return "technical name", command.segment_technical_name
+        refs.append(("id", int(command.segment_id)))
+    if command.segment_technical_name is not None:
+        refs.append(("technical name", command.segment_technical_name))
+    return refs
 
 
 def _keys_of(doc: dict[str, Any]) -> list[UserKey]:

@@ -1,0 +1,128 @@
+"""Statements of the seed documents checked through the API (issue 15): expiration_ts 0,
+rule-less dynamic segments, USER link targets, segment_id vs segment_technical_name,
+estimatedSize of static segments."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.api.helpers import add_users, create_segment, upsert
+from tests.api.import_helpers import ndjson, run_import
+from tests.api.membership_queries import CHECK
+
+IN_A_DAY = 24 * 3600
+
+
+def _expiry_of(membership) -> datetime | None:
+    raw = membership["expiresAt"]
+    return datetime.fromisoformat(raw) if raw else None
+
+
+async def _imported_expiries(admin, segment, lines):
+    job = await run_import(admin, ndjson(*lines))
+    assert (job["status"], job["errors"]) == ("SUCCEEDED", []), job
+    found = {}
+    for user in ("zero", "both", "ts_only", "duration_only"):
+        body = await admin.data(CHECK, {"userId": f"user_agent:{user}", "segmentIds": [segment]})
+        found[user] = _expiry_of(body["membership"]["memberships"][0])
+    return found
+
+
+# ---------------------------------------------------------------- seed 002: expiration_ts
+
+
+async def test_add_segment_users_expiration_ts_zero_means_never_and_wins(admin):
+    segment = await create_segment(admin, type="STATIC")
+    await upsert(admin, *({"userId": u} for u in ("zero", "both", "ts_only", "duration_only")))
+    later = int(time.time()) + IN_A_DAY
+    added = await add_users(
+        admin,
+        segment,
+        {"user": "zero", "expirationTs": 0, "expirationDuration": 5},
+        {"user": "both", "expirationTs": later, "expirationDuration": 5},
+        {"user": "ts_only", "expirationTs": later},
+        {"user": "duration_only", "expirationDuration": 5},
+    )
+    assert added["userErrors"] == []
+    zero, both, ts_only, duration_only = (_expiry_of(m) for m in added["memberships"])
+    assert zero is None  # seed 002: "A value of 0 means that the user will never leave"
+    assert both == ts_only == datetime.fromtimestamp(later, UTC)
+    assert duration_only is not None
+    assert 4 * 60 <= (duration_only - datetime.now(UTC)).total_seconds() <= 5 * 60
+
+
+async def test_import_expiration_ts_zero_means_never_and_wins(admin):
+    segment = await create_segment(admin, type="STATIC")
+    later = int(time.time()) + IN_A_DAY
+
+    def line(user, **fields):
+        return {"operation": "UPDATE", "user_agent_id": user, "segment_id": segment, **fields}
+
+    found = await _imported_expiries(
+        admin,
+        segment,
+        [
+            line("zero", expiration_duration=5, expiration_ts=0),
+            line("both", expiration_duration=5, expiration_ts=later),
+            line("ts_only", expiration_duration=0, expiration_ts=later),
+            line("duration_only", expiration_duration=5),
+        ],
+    )
+    assert found["zero"] is None
+    assert found["both"] == found["ts_only"] == datetime.fromtimestamp(later, UTC)
+    assert found["duration_only"] is not None
+    assert (found["duration_only"] - datetime.now(UTC)).total_seconds() <= 5 * 60
+
+
+# ---------------------------------------------------------------- seed 002: segment naming
+
+
+async def test_import_line_naming_two_different_segments_is_refused(admin):
+    first = await create_segment(admin, type="STATIC", technicalName="first")
+    second = await create_segment(admin, type="STATIC", technicalName="second")
+
+    def line(user, **fields):
+        return {"operation": "UPDATE", "user_agent_id": user, "expiration_duration": 0, **fields}
+
+    job = await run_import(
+        admin,
+        ndjson(
+            line("clash", segment_id=first, segment_technical_name="second"),
+            line("agree", segment_id=first, segment_technical_name="first"),
+            line("ghost", segment_id=first, segment_technical_name="nosuch"),
+            line("by_name", segment_technical_name="second"),
+        ),
+    )
+    assert job["status"] == "PARTIAL"
+    assert job["errors"] == [
+        {
+            "line": 1,
+            "code": "BAD_USER_INPUT",
+            "message": f"segment_id {first} and segment_technical_name 'second' name different "
+            f"segments (segment_technical_name 'second' is segment {second})",
+        },
+        {
+            "line": 3,
+            "code": "NOT_FOUND",
+            "message": "segment technical name 'nosuch' not found",
+        },
+    ]
+    body = await admin.data(CHECK, {"userId": "user_agent:agree", "segmentIds": [first, second]})
+    assert [m["isMember"] for m in body["membership"]["memberships"]] == [True, False]
+    body = await admin.data(CHECK, {"userId": "user_agent:by_name", "segmentIds": [second]})
+    assert body["membership"]["memberships"][0]["isMember"] is True
+
+
+@pytest.mark.parametrize("value", [0, 5])
+async def test_expiration_ts_zero_is_not_in_the_past(admin, value):
+    """0 is "never", never "a timestamp in the past"; other old values still are refused."""
+    segment = await create_segment(admin, type="STATIC")
+    await upsert(admin, {"userId": "u"})
+    added = await add_users(admin, segment, {"user": "u", "expirationTs": value})
+    if value == 0:
+        assert added["userErrors"] == []
+    else:
+        assert added["userErrors"][0]["code"] == "BAD_USER_INPUT"
