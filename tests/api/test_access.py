@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from seg_graphql.domain.models import Role
+from tests.api.helpers import upsert
 from tests.api.queries import ATTACH, CREATE, DELETE, GET, LIST, UPDATE
 
 
@@ -93,8 +94,10 @@ async def test_editable_by_assigned_lets_linked_users_and_teams_edit(client_for)
             "extensions"
         ]["code"] == "FORBIDDEN"
 
-    await admin.data(ATTACH, {"segmentId": "1", "link": {"type": "USER", "id": "u1"}})
-    await admin.data(ATTACH, {"segmentId": "1", "link": {"type": "TEAM", "id": "t7"}})
+    await upsert(admin, {"userId": "u1"})
+    for link in ({"type": "USER", "id": "u1"}, {"type": "TEAM", "id": "t7"}):
+        attached = await admin.data(ATTACH, {"segmentId": "1", "link": link})
+        assert attached["attachSegmentLink"]["userErrors"] == []
 
     for client, name in ((user, "by user"), (team_member, "by team")):
         body = await client.data(UPDATE, {"id": "1", "input": {"name": name}})

@@ -12,6 +12,7 @@ import pytest
 from tests.api.helpers import add_users, create_segment, upsert
 from tests.api.import_helpers import ndjson, run_import
 from tests.api.membership_queries import CHECK
+from tests.api.queries import ATTACH
 
 IN_A_DAY = 24 * 3600
 
@@ -126,3 +127,35 @@ async def test_expiration_ts_zero_is_not_in_the_past(admin, value):
         assert added["userErrors"] == []
     else:
         assert added["userErrors"][0]["code"] == "BAD_USER_INPUT"
+
+
+# ---------------------------------------------------------------- seed 004: link targets
+
+
+async def test_user_link_must_name_a_user_of_the_tenant(admin, client_for):
+    segment = await create_segment(admin, type="STATIC")
+    other = await client_for("globex")
+    await upsert(other, {"userId": "theirs"})
+    await upsert(admin, {"userId": "ours"})
+    for target in ("nosuchuser", "theirs"):
+        body = await admin.data(
+            ATTACH, {"segmentId": segment, "link": {"type": "USER", "id": target}}
+        )
+        assert body["attachSegmentLink"] == {
+            "segment": None,
+            "userErrors": [
+                {"field": "link.id", "message": f"user {target} not found", "code": "NOT_FOUND"}
+            ],
+        }
+    body = await admin.data(ATTACH, {"segmentId": segment, "link": {"type": "USER", "id": "ours"}})
+    assert body["attachSegmentLink"]["userErrors"] == []
+    # TEAM ids are checked for their shape only: there is no team directory
+    body = await admin.data(ATTACH, {"segmentId": segment, "link": {"type": "TEAM", "id": "t42"}})
+    assert body["attachSegmentLink"]["userErrors"] == []
+    links = body["attachSegmentLink"]["segment"]["links"]
+    assert [(link["type"], link["targetId"]) for link in links] == [
+        ("USER", "ours"),
+        ("TEAM", "t42"),
+    ]
+    body = await admin.data(ATTACH, {"segmentId": segment, "link": {"type": "TEAM", "id": "a b"}})
+    assert body["attachSegmentLink"]["userErrors"][0]["code"] == "BAD_USER_INPUT"

@@ -65,10 +65,14 @@ class UpdateSegmentInput:
     editable_by: EditableBy | None = strawberry.UNSET
 
 
-@strawberry.input
+@strawberry.input(description="A team or a user linked to a segment (Feedier links).")
 class SegmentLinkInput:
     type: LinkType
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="USER: the userId of a user of this tenant (NOT_FOUND otherwise). TEAM: "
+        "a team id, checked for its shape only (there is no team directory): letters, digits "
+        "and _ . : @ -, at most 64."
+    )
 
 
 @strawberry.input

@@ -9,7 +9,7 @@ from typing import Any
 from seg_graphql.domain.errors import ErrorCode, UserInputError, bad_input, not_found
 from seg_graphql.domain.fql import parse_fql
 from seg_graphql.domain.inputs import LinkCreate, SegmentCreate, SegmentUpdate, parse_model
-from seg_graphql.domain.models import Link, Principal, Role, Rules, Segment, SegmentType
+from seg_graphql.domain.models import Link, LinkType, Principal, Role, Rules, Segment, SegmentType
 from seg_graphql.domain.rules import validate_rules
 from seg_graphql.services.auth import require_edit, require_role
 from seg_graphql.services.clock import Clock, utc_now
@@ -141,6 +141,10 @@ class SegmentService:
         segment = await self.require(segment_id, ("segmentId",))
         require_edit(self.principal, segment)
         spec = parse_model(LinkCreate, data, ("link",))
+        # Feedier: "If type is user, the ID must [be] a valid User entity". There is no team
+        # directory, so a TEAM id is only checked for its shape.
+        if spec.type is LinkType.USER and not await self._users.exists(spec.id):
+            raise not_found("user", spec.id, ("link", "id"))
         if any(link.type is spec.type and link.target_id == spec.id for link in segment.links):
             return segment  # attaching the same team or user twice is a no-op
         now = self._now()
