@@ -61,6 +61,7 @@ def create_app(
             lease_seconds=settings.import_lease_seconds,
             poll_seconds=settings.import_poll_seconds,
             batch_lines=settings.import_batch_lines,
+            batch_seconds=settings.import_batch_seconds,
         )
         app.state.wake_imports = importer.wake
         try:

@@ -3,12 +3,14 @@
 mongomock-motor imitates Motor, not PyMongo Async. The differences the store code meets:
 `aggregate` must be awaited in PyMongo Async (it returns a cursor directly in the mock),
 `bulk_write` in the mock breaks on PyMongo >= 4.11 (UpdateOne grew a `sort` argument), and
-`to_list(length)` ignores its length. Everything runs synchronously on the event loop and
-scans every document: fine for development and tests, never for benchmarks.
+`to_list(length)` ignores its length. Every query scans every document: fine for
+development and tests, never for benchmarks. The mock runs on its own thread, one call at a
+time (see embedded_thread.py), so the event loop stays free while it works.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Sequence
 from typing import Any
@@ -18,12 +20,16 @@ from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, Up
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 from pymongo.results import BulkWriteResult
 
+from seg_graphql.store.embedded_thread import MockThread
 from seg_graphql.store.monitoring import CommandCounter
 
 
 class EmbeddedCursor:
-    def __init__(self, cursor: Any, counter: CommandCounter | None, name: str) -> None:
+    def __init__(
+        self, cursor: Any, counter: CommandCounter | None, name: str, thread: MockThread
+    ) -> None:
         self._cursor = cursor
+        self._thread = thread
         self._counter = counter  # None when the command already ran (aggregate)
         self._name = name
         self._limit = 0
@@ -47,22 +53,22 @@ class EmbeddedCursor:
     async def to_list(self, length: int | None = None) -> list[dict[str, Any]]:
         if self._counter:
             self._counter.tick(self._name)
-        items = await self._cursor.to_list(None)
+        items = await self._thread.complete(self._cursor.to_list, None)
         return items[:length] if length else items
 
-    def __aiter__(self) -> Any:
-        if self._counter:
-            self._counter.tick(self._name)
-        return self._cursor.__aiter__()
+    async def __aiter__(self) -> Any:
+        for item in await self.to_list(None):  # evaluated on the mock's thread
+            yield item
 
     async def close(self) -> None:
         return None
 
 
 class EmbeddedCollection:
-    def __init__(self, inner: Any, counter: CommandCounter) -> None:
+    def __init__(self, inner: Any, counter: CommandCounter, thread: MockThread) -> None:
         self._inner = inner
         self._counter = counter
+        self._thread = thread
         self.name = inner.name
 
     def __getattr__(self, name: str) -> Any:
@@ -72,16 +78,18 @@ class EmbeddedCollection:
 
         async def counted(*args: Any, **kwargs: Any) -> Any:
             self._counter.tick(name)
-            return await method(*args, **kwargs)
+            return await self._thread.complete(method, *args, **kwargs)
 
         return counted
 
     def find(self, *args: Any, **kwargs: Any) -> EmbeddedCursor:
-        return EmbeddedCursor(self._inner.find(*args, **kwargs), self._counter, "find")
+        cursor = self._inner.find(*args, **kwargs)  # lazy: runs at to_list, on the thread
+        return EmbeddedCursor(cursor, self._counter, "find", self._thread)
 
     async def aggregate(self, pipeline: Sequence[dict[str, Any]], **kwargs: Any) -> EmbeddedCursor:
         self._counter.tick("aggregate")
-        return EmbeddedCursor(self._inner.aggregate(list(pipeline), **kwargs), None, "aggregate")
+        cursor = await self._thread.call(self._inner.aggregate, list(pipeline), **kwargs)
+        return EmbeddedCursor(cursor, None, "aggregate", self._thread)
 
     async def bulk_write(
         self, requests: Sequence[Any], ordered: bool = True, **_kwargs: Any
@@ -113,7 +121,7 @@ class EmbeddedCollection:
     async def _apply(
         self, request: Any, index: int, counts: dict[str, int], upserted: list[dict[str, Any]]
     ) -> None:
-        inner = self._inner
+        inner = _OnThread(self._inner, self._thread)  # one call at a time: the loop runs between
         match request:
             case InsertOne():
                 await inner.insert_one(request._doc)
@@ -149,10 +157,22 @@ class EmbeddedCollection:
                 raise TypeError(f"unsupported bulk operation {type(request).__name__}")
 
 
+class _OnThread:
+    """The mock collection's async methods, each run on the mock's thread."""
+
+    def __init__(self, inner: Any, thread: MockThread) -> None:
+        self._inner = inner
+        self._thread = thread
+
+    def __getattr__(self, name: str) -> Any:
+        return functools.partial(self._thread.complete, getattr(self._inner, name))
+
+
 class EmbeddedDatabase:
-    def __init__(self, inner: Any, counter: CommandCounter) -> None:
+    def __init__(self, inner: Any, counter: CommandCounter, thread: MockThread) -> None:
         self._inner = inner
         self._counter = counter
+        self._thread = thread
         self.name = inner.name
         self._collections: dict[str, EmbeddedCollection] = {}
 
@@ -161,7 +181,9 @@ class EmbeddedDatabase:
 
     def get_collection(self, name: str) -> EmbeddedCollection:
         if name not in self._collections:
-            self._collections[name] = EmbeddedCollection(self._inner[name], self._counter)
+            self._collections[name] = EmbeddedCollection(
+                self._inner[name], self._counter, self._thread
+            )
         return self._collections[name]
 
     async def command(self, command: str | dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -169,29 +191,30 @@ class EmbeddedDatabase:
         self._counter.tick(name)
         if name == "ping":
             return {"ok": 1.0}
-        return await self._inner.command(command, **kwargs)
+        return await self._thread.complete(self._inner.command, command, **kwargs)
 
     async def list_collection_names(self) -> list[str]:
-        return await self._inner.list_collection_names()
+        return await self._thread.complete(self._inner.list_collection_names)
 
     async def drop_collection(self, name: str) -> None:
         self._collections.pop(name, None)
-        await self._inner.drop_collection(name)
+        await self._thread.complete(self._inner.drop_collection, name)
 
 
 class EmbeddedClient:
     def __init__(self, counter: CommandCounter | None = None) -> None:
         self._inner = AsyncMongoMockClient(tz_aware=False)
         self.counter = counter or CommandCounter()
+        self._thread = MockThread()
 
     def __getitem__(self, name: str) -> EmbeddedDatabase:
-        return EmbeddedDatabase(self._inner[name], self.counter)
+        return EmbeddedDatabase(self._inner[name], self.counter, self._thread)
 
     def get_database(self, name: str) -> EmbeddedDatabase:
         return self[name]
 
     async def drop_database(self, name: str) -> None:
-        await self._inner.drop_database(name)
+        await self._thread.complete(self._inner.drop_database, name)
 
     async def close(self) -> None:
-        return None
+        self._thread.close()
