@@ -54,12 +54,12 @@ async def test_viewer_reports_the_key(client_for):
 
 async def test_viewer_reads_but_cannot_write(client_for):
     admin = await client_for("acme", Role.ADMIN)
-    await admin.data(CREATE, {"input": {"name": "s"}})
+    await admin.data(CREATE, {"input": {"matchAll": True, "name": "s"}})
     viewer = await client_for("acme", Role.VIEWER)
     assert (await viewer.data(GET, {"id": "1"}))["segment"]["name"] == "s"
     assert (await viewer.data(LIST))["segments"]["totalCount"] == 1
     for query, variables in [
-        (CREATE, {"input": {"name": "t"}}),
+        (CREATE, {"input": {"matchAll": True, "name": "t"}}),
         (UPDATE, {"id": "1", "input": {"name": "t"}}),
         (DELETE, {"id": "1"}),
         (ATTACH, {"segmentId": "1", "link": {"type": "USER", "id": "u"}}),
@@ -72,18 +72,20 @@ async def test_viewer_reads_but_cannot_write(client_for):
 
 async def test_editor_cannot_edit_admin_only_segments(client_for):
     admin = await client_for("acme", Role.ADMIN)
-    await admin.data(CREATE, {"input": {"name": "admins", "editableBy": "ADMIN"}})
+    await admin.data(CREATE, {"input": {"matchAll": True, "name": "admins", "editableBy": "ADMIN"}})
     editor = await client_for("acme", Role.EDITOR, user_id="u1")
     body = await editor.post(UPDATE, {"id": "1", "input": {"name": "x"}})
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert body["errors"][0]["message"] == "segment 1 is editable by admins only"
-    created = await editor.data(CREATE, {"input": {"name": "mine"}})
+    created = await editor.data(CREATE, {"input": {"matchAll": True, "name": "mine"}})
     assert created["createSegment"]["userErrors"] == []
 
 
 async def test_editable_by_assigned_lets_linked_users_and_teams_edit(client_for):
     admin = await client_for("acme", Role.ADMIN)
-    await admin.data(CREATE, {"input": {"name": "shared", "editableBy": "ASSIGNED"}})
+    await admin.data(
+        CREATE, {"input": {"matchAll": True, "name": "shared", "editableBy": "ASSIGNED"}}
+    )
     user = await client_for("acme", Role.EDITOR, user_id="u1")
     team_member = await client_for("acme", Role.EDITOR, user_id="u9", teams=["t7"])
     stranger = await client_for("acme", Role.EDITOR, user_id="u2", teams=["t8"])

@@ -10,7 +10,7 @@ from tests.api.queries import ATTACH, CREATE, DETACH
 
 async def two_segments(admin):
     for name in ("one", "two"):
-        await admin.data(CREATE, {"input": {"name": name}})
+        await admin.data(CREATE, {"input": {"matchAll": True, "name": name}})
     await upsert(admin, *({"userId": user} for user in ("u5", "a", "b", "c")))
 
 

@@ -159,3 +159,106 @@ async def test_user_link_must_name_a_user_of_the_tenant(admin, client_for):
     ]
     body = await admin.data(ATTACH, {"segmentId": segment, "link": {"type": "TEAM", "id": "a b"}})
     assert body["attachSegmentLink"]["userErrors"][0]["code"] == "BAD_USER_INPUT"
+
+
+# ---------------------------------------------------------------- seed 004: fql is required
+
+SELECTION = """
+mutation Create($input: CreateSegmentInput!) {
+  createSegment(input: $input) {
+    segment { id type matchAll rules { include { field } exclude { field } } userCount }
+    userErrors { field message code }
+  }
+}"""
+
+UPDATE_SELECTION = """
+mutation Update($id: ID!, $input: UpdateSegmentInput!) {
+  updateSegment(id: $id, input: $input) {
+    segment { id matchAll rules { include { field } } userCount }
+    userErrors { field message code }
+  }
+}"""
+
+NEEDS = (
+    "a DYNAMIC segment needs criteria: give {0} (at least one include or exclude criterion), "
+    "or matchAll: true to select every user of the tenant"
+)
+GOLD = {"include": [{"field": "tier", "operator": "EQUALS", "value": "gold"}]}
+
+
+@pytest.mark.parametrize(
+    ("selection", "field"),
+    [({}, "rules"), ({"rules": {"include": [], "exclude": []}}, "rules"), ({"fql": []}, "fql")],
+)
+async def test_a_dynamic_segment_without_criteria_is_refused(admin, selection, field):
+    body = await admin.data(SELECTION, {"input": {"name": "Engaged VIPs", **selection}})
+    assert body["createSegment"] == {
+        "segment": None,
+        "userErrors": [
+            {"field": f"input.{field}", "message": NEEDS.format(field), "code": "BAD_USER_INPUT"}
+        ],
+    }
+    listing = await admin.data("{ segments { totalCount } }")
+    assert listing["segments"]["totalCount"] == 0  # nothing was created
+
+
+async def test_match_all_is_the_explicit_everyone(admin):
+    await upsert(admin, {"userId": "a", "tier": "gold"}, {"userId": "b"})
+    body = await admin.data(SELECTION, {"input": {"name": "Everyone", "matchAll": True}})
+    segment = body["createSegment"]["segment"]
+    assert body["createSegment"]["userErrors"] == []
+    assert (segment["matchAll"], segment["userCount"]) == (True, 2)
+
+    body = await admin.data(SELECTION, {"input": {"name": "Gold", "rules": GOLD}})
+    assert body["createSegment"]["segment"]["matchAll"] is False
+    assert body["createSegment"]["segment"]["userCount"] == 1
+
+    for input_, field, message in [
+        (
+            {"matchAll": True, "rules": GOLD},
+            "input.rules",
+            "matchAll: true selects every user; give it without rules or fql",
+        ),
+        (
+            {"matchAll": True, "type": "STATIC"},
+            "input.matchAll",
+            "matchAll is for DYNAMIC segments; a STATIC segment holds a list of users",
+        ),
+        ({"matchAll": False}, "input.rules", NEEDS.format("rules")),
+    ]:
+        body = await admin.data(SELECTION, {"input": {"name": "x", **input_}})
+        assert body["createSegment"]["userErrors"] == [
+            {"field": field, "message": message, "code": "BAD_USER_INPUT"}
+        ]
+    body = await admin.data(SELECTION, {"input": {"name": "List", "type": "STATIC"}})
+    assert body["createSegment"]["segment"]["matchAll"] is False
+
+
+async def test_update_cannot_clear_the_criteria_without_match_all(admin):
+    await upsert(admin, {"userId": "a", "tier": "gold"}, {"userId": "b"})
+    body = await admin.data(SELECTION, {"input": {"name": "Gold", "rules": GOLD}})
+    segment = body["createSegment"]["segment"]["id"]
+    for input_, field in [
+        ({"rules": {"include": []}}, "rules"),
+        ({"fql": "[]"}, "fql"),
+        ({"matchAll": False, "rules": {}}, "rules"),
+    ]:
+        body = await admin.data(UPDATE_SELECTION, {"id": segment, "input": input_})
+        assert body["updateSegment"]["userErrors"] == [
+            {"field": f"input.{field}", "message": NEEDS.format(field), "code": "BAD_USER_INPUT"}
+        ]
+    body = await admin.data(UPDATE_SELECTION, {"id": segment, "input": {"name": "Renamed"}})
+    assert body["updateSegment"]["segment"]["userCount"] == 1  # untouched criteria stay
+
+    body = await admin.data(UPDATE_SELECTION, {"id": segment, "input": {"matchAll": True}})
+    assert body["updateSegment"]["userErrors"] == []
+    assert body["updateSegment"]["segment"]["matchAll"] is True  # said explicitly: everyone
+    assert body["updateSegment"]["segment"]["userCount"] == 2
+
+    body = await admin.data(UPDATE_SELECTION, {"id": segment, "input": {"matchAll": False}})
+    assert body["updateSegment"]["userErrors"][0]["field"] == "input.rules"
+    body = await admin.data(
+        UPDATE_SELECTION, {"id": segment, "input": {"matchAll": False, "rules": GOLD}}
+    )
+    assert body["updateSegment"]["segment"]["matchAll"] is False
+    assert body["updateSegment"]["segment"]["userCount"] == 1

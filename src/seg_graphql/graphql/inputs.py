@@ -29,7 +29,18 @@ class RulesInput:
     exclude: list[CriterionInput] = strawberry.field(default_factory=list)
 
 
-@strawberry.input
+_MATCH_ALL = (
+    "A DYNAMIC segment selects users by its rules or fql; one without any criteria would "
+    "select every user of the tenant, so it is only created when asked for explicitly: "
+    "matchAll: true, with no rules and no fql. Without criteria and without matchAll: "
+    "BAD_USER_INPUT on input.rules (or input.fql). Not for STATIC segments (they hold a list)."
+)
+
+
+@strawberry.input(
+    description="A DYNAMIC segment (the default) needs rules or fql, or matchAll: true to "
+    "select every user; a STATIC segment holds a list of users (addSegmentUsers, imports)."
+)
 class CreateSegmentInput:
     name: str
     technical_name: str | None = strawberry.UNSET
@@ -44,6 +55,7 @@ class CreateSegmentInput:
         "$in $nin $gt $gte $lt $lte $exists $contains $ncontains; groups $and, "
         "$nor / $not (exclusions).",
     )
+    match_all: bool | None = strawberry.field(default=strawberry.UNSET, description=_MATCH_ALL)
     url: str | None = strawberry.UNSET
     team_id: strawberry.ID | None = strawberry.UNSET
     is_default: bool = False
@@ -59,6 +71,11 @@ class UpdateSegmentInput:
     description: str | None = strawberry.UNSET
     rules: RulesInput | None = strawberry.UNSET
     fql: JSON | None = strawberry.UNSET
+    match_all: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="true: the segment selects every user (its rules are cleared); false "
+        "requires rules or fql. Rules or fql that end up empty need matchAll: true.",
+    )
     url: str | None = strawberry.UNSET
     team_id: strawberry.ID | None = strawberry.UNSET
     is_default: bool | None = strawberry.UNSET

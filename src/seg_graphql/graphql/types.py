@@ -80,6 +80,13 @@ class Segment:
             exclude=[_criterion(c) for c in rules.exclude],
         )
 
+    @strawberry.field(
+        description="A DYNAMIC segment without criteria: it selects every user of the tenant "
+        "(created or updated with matchAll: true). Always false for STATIC segments."
+    )
+    def match_all(self) -> bool:
+        return self.domain.type is models.SegmentType.DYNAMIC and self.domain.rules.is_empty
+
     @strawberry.field(description="The rules as FQL (Mongo-like JSON), as text.")
     def fql(self) -> str:
         return rules_to_fql_text(self.domain.rules)

@@ -67,6 +67,7 @@ class SegmentService:
         require_role(self.principal, Role.ADMIN, Role.EDITOR)
         spec = parse_model(SegmentCreate, data, ("input",))
         rules = await self._rules_for(spec, spec.type, segment_id=None)
+        _check_selection(spec, spec.type, rules)
         if not await self._counters.take_slot(_SLOT, MAX_SEGMENTS):
             raise UserInputError.single(
                 ErrorCode.LIMIT_EXCEEDED,
@@ -110,6 +111,10 @@ class SegmentService:
                 changes[name] = getattr(spec, name)
         if spec.rules is not None or spec.fql is not None:
             changes["rules"] = await self._rules_for(spec, segment.type, segment_id=segment_id)
+        elif spec.match_all:
+            changes["rules"] = Rules()  # "every user": the criteria go
+        if "rules" in changes or spec.match_all is not None:
+            _check_selection(spec, segment.type, changes.get("rules", segment.rules))
         changes["updated_at"] = self._now()
         try:
             updated = await self._segments.update(segment_id, segment_changes(**changes))
@@ -234,6 +239,32 @@ class SegmentService:
             raise UserInputError.single(
                 ErrorCode.CYCLE, f"segment criteria would form a cycle: {path}", ("input", "rules")
             )
+
+
+def _check_selection(
+    spec: SegmentCreate | SegmentUpdate, segment_type: SegmentType, rules: Rules
+) -> None:
+    """A DYNAMIC segment without criteria selects every user of the tenant: that is allowed
+    only when the client says so (matchAll: true), never as the silent result of leaving the
+    criteria out or clearing them."""
+    field = "fql" if spec.fql is not None else "rules"
+    if segment_type is SegmentType.STATIC:
+        if spec.match_all:
+            raise bad_input(
+                "matchAll is for DYNAMIC segments; a STATIC segment holds a list of users",
+                ("input", "matchAll"),
+            )
+        return
+    if spec.match_all and not rules.is_empty:
+        raise bad_input(
+            "matchAll: true selects every user; give it without rules or fql", ("input", field)
+        )
+    if rules.is_empty and not spec.match_all:
+        raise bad_input(
+            f"a DYNAMIC segment needs criteria: give {field} (at least one include or exclude "
+            "criterion), or matchAll: true to select every user of the tenant",
+            ("input", field),
+        )
 
 
 def _find_cycle(graph: dict[int, set[int]], start: int) -> list[int] | None:
