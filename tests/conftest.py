@@ -49,6 +49,13 @@ async def app(store: Store) -> AsyncIterator[Any]:
 
 
 @pytest.fixture
+def no_estimate_wakeups(app: Any) -> None:
+    """For tests counting one request's database commands: creating or changing a dynamic
+    segment wakes the background estimate refresh, whose commands would be counted too."""
+    app.state.wake_estimates = None
+
+
+@pytest.fixture
 async def http(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:

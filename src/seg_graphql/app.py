@@ -64,10 +64,12 @@ def create_app(
             batch_seconds=settings.import_batch_seconds,
         )
         app.state.wake_imports = importer.wake
+        estimates = refresher.periodic()
+        app.state.wake_estimates = estimates.wake
         try:
             async with (
                 sweeper.periodic().running(),
-                refresher.periodic().running(),
+                estimates.running(),
                 importer.periodic().running(),
             ):
                 yield

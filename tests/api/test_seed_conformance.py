@@ -4,14 +4,18 @@ estimatedSize of static segments."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 
 import pytest
 
+from seg_graphql.jobs import batch_size
+from seg_graphql.jobs.list_expiry import ListExpirySweeper
 from tests.api.helpers import add_users, create_segment, upsert
 from tests.api.import_helpers import ndjson, run_import
 from tests.api.membership_queries import CHECK
+from tests.api.membership_queries import REMOVE_USERS as REMOVE
 from tests.api.queries import ATTACH
 
 IN_A_DAY = 24 * 3600
@@ -262,3 +266,137 @@ async def test_update_cannot_clear_the_criteria_without_match_all(admin):
     )
     assert body["updateSegment"]["segment"]["matchAll"] is False
     assert body["updateSegment"]["segment"]["userCount"] == 1
+
+
+# ---------------------------------------------------------------- seed 001: estimatedSize
+
+ESTIMATE = """query Estimate($id: ID!) {
+  segment(id: $id) { type estimatedSize estimatedSizeUpdatedAt userCount } }"""
+
+
+async def _estimate(admin, segment):
+    return (await admin.data(ESTIMATE, {"id": segment}))["segment"]
+
+
+async def test_a_static_segment_estimate_is_its_live_list_size(admin, store):
+    segment = await create_segment(admin, type="STATIC")
+    other = await create_segment(admin, type="STATIC")
+    assert (await _estimate(admin, segment))["estimatedSize"] == 0
+    await upsert(admin, *({"userId": f"u{i}"} for i in range(10)))
+
+    added = await add_users(admin, segment, *({"user": f"u{i}"} for i in range(7)))
+    assert added["userErrors"] == []
+    estimate = await _estimate(admin, segment)
+    assert (estimate["estimatedSize"], estimate["userCount"]) == (7, 7)
+    assert estimate["estimatedSizeUpdatedAt"] is not None
+
+    # listed again (same user twice in one call), newcomers, and a user named twice
+    await add_users(admin, segment, {"user": "u0"}, {"user": "u7"}, {"user": "u7"})
+    assert (await _estimate(admin, segment))["estimatedSize"] == 8
+
+    before = store.counter.count
+    body = await admin.data(REMOVE, {"segmentId": segment, "users": ["u0", "u1", "u9", "u1"]})
+    assert [e["code"] for e in body["removeSegmentUsers"]["userErrors"]] == []
+    names = store.counter.names[-(store.counter.count - before) :]
+    assert not {"count_documents", "aggregate"} & set(names), names  # no extra scan
+    assert (await _estimate(admin, segment))["estimatedSize"] == 6  # u9 was not listed
+
+    job = await run_import(
+        admin,
+        ndjson(
+            *(
+                {
+                    "operation": "UPDATE",
+                    "user_agent_id": f"imp{i}",
+                    "segment_id": segment,
+                    "expiration_duration": 0,
+                }
+                for i in range(5)
+            ),
+            {
+                "operation": "DELETE",
+                "user_agent_id": "imp0",
+                "segment_id": segment,
+                "expiration_duration": 0,
+            },
+            {
+                "operation": "UPDATE",
+                "user_agent_id": "imp1",
+                "segment_id": other,
+                "expiration_duration": 0,
+            },
+        ),
+    )
+    assert job["status"] == "SUCCEEDED"
+    estimate = await _estimate(admin, segment)
+    assert (estimate["estimatedSize"], estimate["userCount"]) == (10, 10)
+    assert (await _estimate(admin, other))["estimatedSize"] == 1
+
+    soon = int(time.time()) + 60
+    await add_users(admin, segment, {"user": "u8", "expirationTs": soon}, {"user": "u2"})
+    assert (await _estimate(admin, segment))["estimatedSize"] == 11
+    later = datetime.fromtimestamp(soon + 1, UTC)
+    assert await ListExpirySweeper(store.db, interval_seconds=60, clock=lambda: later).sweep_once()
+    estimate = await _estimate(admin, segment)
+    assert estimate["estimatedSize"] == 10  # u8's entry expired; u2 was listed already
+    assert estimate["userCount"] == 10
+
+
+async def test_import_batches_keep_the_static_estimate_exact(admin, monkeypatch):
+    """Many batches: the first counts the list, the next ones move it by their deltas."""
+    monkeypatch.setattr(batch_size, "FIRST_BATCH", 25)
+    segment = await create_segment(admin, type="STATIC")
+    await upsert(admin, {"userId": "before"})
+    await add_users(admin, segment, {"user": "before"})
+    lines = [
+        {
+            "operation": "UPDATE" if i % 4 else "DELETE",
+            "user_agent_id": f"ua{i % 30}",
+            "segment_id": segment,
+            "expiration_duration": 0,
+        }
+        for i in range(120)
+    ]
+    job = await run_import(admin, ndjson(*lines))
+    assert job["status"] == "SUCCEEDED"
+    estimate = await _estimate(admin, segment)
+    assert estimate["estimatedSize"] == estimate["userCount"] > 1
+
+
+async def _wait_for_estimate(admin, segment, expected, timeout=10.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        estimate = await _estimate(admin, segment)
+        if estimate["estimatedSizeUpdatedAt"] is not None:
+            assert estimate["estimatedSize"] == expected, estimate
+            return estimate
+        assert asyncio.get_running_loop().time() < deadline, "the refresh did not run soon"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_new_or_changed_dynamic_segment_is_refreshed_soon(admin):
+    """The app's refresh runs hourly (SEG_ESTIMATE_INTERVAL_SECONDS) and pauses a minute
+    between cycles: only a wake-up makes these estimates appear within seconds."""
+    await upsert(
+        admin, {"userId": "a", "tier": "gold"}, {"userId": "b", "tier": "gold"}, {"userId": "c"}
+    )
+    body = await admin.data(SELECTION, {"input": {"name": "Gold", "rules": GOLD}})
+    segment = body["createSegment"]["segment"]["id"]
+    created = await admin.data(CREATE_ESTIMATE, {"input": {"name": "x", "matchAll": True}})
+    assert created["createSegment"]["segment"]["estimatedSize"] == 0  # seed: 0 at creation
+    assert created["createSegment"]["segment"]["estimatedSizeUpdatedAt"] is None
+    await _wait_for_estimate(admin, segment, 2)
+
+    silver = {"include": [{"field": "tier", "operator": "NOT_EQUALS", "value": "gold"}]}
+    body = await admin.data(UPDATE_ESTIMATE, {"id": segment, "input": {"rules": silver}})
+    changed = body["updateSegment"]["segment"]
+    assert changed["estimatedSizeUpdatedAt"] is None  # stale: the old count is for old rules
+    await _wait_for_estimate(admin, segment, 1)
+
+
+CREATE_ESTIMATE = """mutation Create($input: CreateSegmentInput!) {
+  createSegment(input: $input) { segment { estimatedSize estimatedSizeUpdatedAt } } }"""
+
+UPDATE_ESTIMATE = """mutation Update($id: ID!, $input: UpdateSegmentInput!) {
+  updateSegment(id: $id, input: $input) {
+    segment { estimatedSize estimatedSizeUpdatedAt } userErrors { message } } }"""

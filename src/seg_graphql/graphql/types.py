@@ -64,7 +64,11 @@ class Segment:
     team_id: strawberry.ID | None
     is_default: bool
     editable_by: EditableBy
-    estimated_size: int = strawberry.field(description="Periodic estimate; 0 at creation.")
+    estimated_size: int = strawberry.field(
+        description="STATIC: the number of users on the list, kept live. DYNAMIC: a periodic "
+        "estimate of the members, 0 at creation, recounted soon after a change of criteria "
+        "(estimatedSizeUpdatedAt is null until then) and then every refresh interval."
+    )
     estimated_size_updated_at: datetime | None
     created_at: datetime
     updated_at: datetime

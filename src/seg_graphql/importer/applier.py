@@ -5,7 +5,9 @@ Re-applying a batch gives the same result (a resumed job may repeat the batch it
 applying when its worker died): every write sets values (no increments), times come from
 the job (not the clock), users created by a line get an id derived from the line's
 identifier, and history events get an id derived from the job and the line, so they are
-recorded once. Events are written before the user updates they describe.
+recorded once. Events are written before the user updates they describe. The one increment,
+of a static segment's live list size, is never replayed: the first batch of an applier (a
+resumed job's replay) and a batch retried after a failure set the size from a fresh count.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from seg_graphql.domain.history import event_document, with_entry
 from seg_graphql.domain.imports import LineProblem
 from seg_graphql.domain.inputs import MAX_BATCH
 from seg_graphql.domain.membership import Entry, entry_of, entry_path
-from seg_graphql.domain.models import Principal, Segment
+from seg_graphql.domain.models import Principal, Segment, SegmentType
 from seg_graphql.domain.times import naive_utc
 from seg_graphql.importer.commands import Operation, UserSegmentCommand, profile_fields
 from seg_graphql.importer.parsers import NOT_AN_OBJECT, Record
@@ -128,7 +130,9 @@ class SegmentLines:
                 )
             else:
                 targets.append((line, command, segment))
-        await self._count_listed(s.id for _, c, s in targets if c.operation is Operation.UPDATE)
+        touched = {segment.id: segment for _, _, segment in targets}
+        counted = await self._count_listed(touched)
+        before = {segment_id: self._listed[segment_id] for segment_id in touched}
         writes = _BatchWrites(self, await self._find_users(c for _, c, _ in targets))
         for line, command, segment in targets:
             problem = writes.add(line, command, segment)
@@ -136,6 +140,18 @@ class SegmentLines:
                 problems.append(problem)
         await self._record(writes.events)
         await self.users.bulk_update(writes.updates)
+        for segment_id, segment in sorted(touched.items()):
+            if segment.type is not SegmentType.STATIC:
+                continue
+            # A list counted in this batch gets the count (so a replayed batch, or a
+            # batch after a failed one, sets it right); later batches move it by their delta.
+            size = self._listed[segment_id]
+            if segment_id in counted:
+                await self.segments.change_list_size(segment_id, self.at, to=size)
+            else:
+                await self.segments.change_list_size(
+                    segment_id, self.at, by=size - before[segment_id]
+                )
         return writes.applied, problems
 
     def reset(self) -> None:
@@ -171,11 +187,15 @@ class SegmentLines:
             kind, value = ref
             self._known[ref] = by_id.get(value) if kind == "id" else by_name.get(value)
 
-    async def _count_listed(self, segment_ids: Iterable[int]) -> None:
-        for segment_id in sorted(set(segment_ids) - self._listed.keys()):
+    async def _count_listed(self, segment_ids: Iterable[int]) -> set[int]:
+        """Counts the lists not counted yet by this applier (then follows them by the deltas
+        of its lines): for the list limit, and as the static segments' live size."""
+        fresh = set(segment_ids) - self._listed.keys()
+        for segment_id in sorted(fresh):
             self._listed[segment_id] = await self.users.count(
                 {"segs": segment_id, f"{entry_path(segment_id)}.listed": True}
             )
+        return fresh
 
     async def _find_users(self, commands: Iterable[UserSegmentCommand]) -> dict[UserKey, dict]:
         keys = [key for command in commands for key in command.user_keys()]

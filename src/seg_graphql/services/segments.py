@@ -115,6 +115,8 @@ class SegmentService:
             changes["rules"] = Rules()  # "every user": the criteria go
         if "rules" in changes or spec.match_all is not None:
             _check_selection(spec, segment.type, changes.get("rules", segment.rules))
+        if "rules" in changes and segment.type is SegmentType.DYNAMIC:
+            changes["estimated_size_updated_at"] = None  # stale: the refresh recounts it soon
         changes["updated_at"] = self._now()
         try:
             updated = await self._segments.update(segment_id, segment_changes(**changes))
