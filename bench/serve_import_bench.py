@@ -144,16 +144,20 @@ def run(args: argparse.Namespace, base: str, path: Path, size: int, server) -> N
         ),
         every=0.5,
     )
-    client = ImportClient(f"{base}/graphql", KEY, timeout=600)
+    client = ImportClient(f"{base}/graphql", KEY, timeout=args.max_seconds)
     started = time.perf_counter()
-    job = client.submit(path, document_type="USER_SEGMENT", format="NDJSON", name="bench")
+    try:
+        job = client.submit(path, document_type="USER_SEGMENT", format="NDJSON", name="bench")
+    except httpx.TimeoutException:
+        print(f"upload: no answer within {args.max_seconds:.0f} s (the server is not answering)")
+        return
     uploaded = time.perf_counter() - started
     print(f"upload: {uploaded:.1f} s")
     health.start()
     query.start()
     began = time.perf_counter()
     stop_took = None
-    with httpx.Client(timeout=600, headers=headers) as http:
+    with httpx.Client(timeout=60, headers=headers) as http:
         while time.perf_counter() - began < args.max_seconds:
             if args.sigterm_after is not None and time.perf_counter() - began >= args.sigterm_after:
                 job = _job(http, base, job["id"]) or job

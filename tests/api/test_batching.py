@@ -3,12 +3,8 @@ cost a constant number of database commands, however many items they hold."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.api.helpers import add_users, create_segment, set_status, upsert
 from tests.api.membership_queries import CHECK
-
-pytestmark = pytest.mark.usefixtures("no_estimate_wakeups")
 
 SEGMENTS_WITH_MEMBERS = """query { segments(first: %d) { edges { node {
   id userCount members(first: 10) { totalCount edges { node { id tier } } } } } } }"""

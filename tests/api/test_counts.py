@@ -26,7 +26,6 @@ def counts_by_segment(body):
     }
 
 
-@pytest.mark.usefixtures("no_estimate_wakeups")
 async def test_user_count_of_many_segments_costs_constant_round_trips(admin, store):
     await upsert(admin, *({"userId": f"u{i}", "points": i} for i in range(20)))
     for n in range(10):
@@ -61,7 +60,6 @@ async def test_estimated_size_starts_at_zero_and_refreshes_on_demand(admin):
     assert refreshed["segments"][0]["estimatedSizeUpdatedAt"] is not None
 
 
-@pytest.mark.usefixtures("no_estimate_wakeups")
 async def test_refreshing_many_estimates_costs_constant_round_trips(admin, store):
     await upsert(admin, *({"userId": f"u{i}", "points": i} for i in range(5)))
     ids = [

@@ -374,6 +374,7 @@ async def _wait_for_estimate(admin, segment, expected, timeout=10.0):
         await asyncio.sleep(0.05)
 
 
+@pytest.mark.usefixtures("estimate_wakeups")
 async def test_a_new_or_changed_dynamic_segment_is_refreshed_soon(admin):
     """The app's refresh runs hourly (SEG_ESTIMATE_INTERVAL_SECONDS) and pauses a minute
     between cycles: only a wake-up makes these estimates appear within seconds."""

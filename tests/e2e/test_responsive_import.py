@@ -4,25 +4,22 @@ start resumes the job to the result an uninterrupted run gives."""
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import time
-import uuid
 
 import httpx
 
-from seg_graphql.importer.client import IMPORT_JOB, ImportClient
+from seg_graphql.importer.client import IMPORT_JOB
 from tests.api.queries import CREATE
-from tests.conftest import REAL_URL
 from tests.e2e.processes import Server
 from tests.e2e.test_import_processes import (
     _create_segments,
-    _database_with_key,
-    _reference,
     _wait,
+    interrupted_import,
     needs_real,
+    submit_file,
 )
-from tests.import_data import commands, outcome
+from tests.import_data import commands
 
 DEV_KEY = "sgk_" + "e2eresponsive" * 3
 STOP_WITHIN = 10.0  # seconds from SIGTERM to exit (issue 15)
@@ -44,9 +41,7 @@ def test_the_embedded_server_answers_during_a_100k_line_import_and_stops_on_sigt
     server = Server(tmp_path / "server.log", **env).start()
     try:
         _create_segments(server, DEV_KEY)
-        client = ImportClient(server.url, DEV_KEY)
-        job = client.submit(path, document_type="USER_SEGMENT", format="NDJSON", name="big")
-        client.close()
+        job = submit_file(server, DEV_KEY, path)
         job = _wait(server, DEV_KEY, job["id"], lambda j: j["total"] > 0, timeout=60)
         assert job["status"] == "RUNNING"
 
@@ -74,43 +69,9 @@ def test_the_embedded_server_answers_during_a_100k_line_import_and_stops_on_sigt
 
 @needs_real
 async def test_sigterm_mid_import_lets_the_job_go_and_the_next_start_resumes_it(tmp_path):
-    database, ref_db = f"seg_term_{uuid.uuid4().hex[:8]}", f"seg_ref_{uuid.uuid4().hex[:8]}"
-    store, key = await _database_with_key(database)
-    reference, _ = await _database_with_key(ref_db)
-    content = commands(seed=13, lines=1500, users=120)
-    path = tmp_path / "big.ndjson"
-    path.write_bytes(content)
-    env = {
-        "SEG_MONGODB_URL": REAL_URL,
-        "SEG_DATABASE": database,
-        "SEG_IMPORT_BATCH_LINES": "50",
-        "SEG_IMPORT_POLL_SECONDS": "0.2",
-    }
-    server = Server(tmp_path / "server.log", **env).start()
-    try:
-        _create_segments(server, key)
-        client = ImportClient(server.url, key)
-        job = client.submit(path, document_type="USER_SEGMENT", format="NDJSON", name="big")
-        client.close()
-        await asyncio.to_thread(_wait, server, key, job["id"], lambda j: j["total"] >= 300)
-        await asyncio.to_thread(_sigterm, server)
-        stored = await store.db["imports"].find_one({})
-        assert stored["status"] == "RUNNING" and stored["owner"] is None, stored  # let go
-        assert 300 <= stored["checkpointLine"] < 1500, stored
-
-        restarted = Server(tmp_path / "server.log", **env).start()
-        try:
-            done = await asyncio.to_thread(
-                _wait, restarted, key, job["id"], lambda j: j["status"] != "RUNNING"
-            )
-        finally:
-            restarted.stop()
-        assert done["status"] == "PARTIAL" and done["total"] == 1500, done
-        assert await outcome(store, "acme", job["id"]) == await _reference(reference, content)
-        stored = await store.db["imports"].find_one({})
-        assert len(stored["claims"]) == 2 and stored.get("recoveries", 0) == 0  # a hand-over
-    finally:
-        server.stop()
-        for opened, name in ((store, database), (reference, ref_db)):
-            await opened.client.drop_database(name)
-            await opened.close()
+    interrupted, done, stored, same = await interrupted_import(tmp_path, _sigterm, seed=13)
+    assert interrupted["status"] == "RUNNING" and interrupted["owner"] is None  # let go
+    assert 300 <= interrupted["checkpointLine"] < 1500, interrupted
+    assert done["status"] == "PARTIAL" and done["total"] == 1500, done
+    assert same
+    assert len(stored["claims"]) == 2 and stored.get("recoveries", 0) == 0  # a hand-over
