@@ -110,7 +110,7 @@ def vips(client: Client, users: list[str]) -> str:
 
 def test_a_taken_technical_name_is_a_user_error(client: Client, vips: str) -> None:
     payload = client.create_segment(
-        input=segment_input("again", technicalName=f"vips_{RUN}")
+        input=segment_input("again", technicalName=f"vips_{RUN}", matchAll=True)
     ).create_segment
     assert payload is not None and payload.segment is None
     assert [(e.code, e.field) for e in payload.user_errors] == [

@@ -75,13 +75,16 @@ def create_app(
             lease_seconds=settings.import_lease_seconds,
             poll_seconds=settings.import_poll_seconds,
             batch_lines=settings.import_batch_lines,
+            batch_seconds=settings.import_batch_seconds,
         )
         app.state.wake_imports = importer.wake
+        estimates = refresher.periodic()
+        app.state.wake_estimates = estimates.wake
         try:
             async with (
                 local.running() if local else contextlib.nullcontext(),  # stops last
                 sweeper.periodic().running(),
-                refresher.periodic().running(),
+                estimates.running(),
                 importer.periodic().running(),
             ):
                 yield

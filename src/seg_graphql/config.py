@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     import_batch_lines: int = Field(
         default=1000, ge=1, le=10_000, description="Lines applied between two checkpoints"
     )
+    # issue 15: a served store stays responsive during imports
+    import_batch_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="About how long one import batch may take: a slower store gets smaller "
+        "batches, so checkpoints and a graceful stop stay this frequent",
+    )
     log_level: str = "info"
     # Clients (issue 10): browser origins, persisted queries
     cors_origins: str = Field(

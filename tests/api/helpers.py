@@ -7,6 +7,8 @@ from tests.api.queries import CREATE
 
 
 async def create_segment(client, **input_):
+    if not {"rules", "fql", "matchAll"} & input_.keys() and input_.get("type") != "STATIC":
+        input_["matchAll"] = True  # a DYNAMIC segment without criteria must say so
     body = await client.data(CREATE, {"input": {"name": "Segment", **input_}})
     assert body["createSegment"]["userErrors"] == [], body
     return body["createSegment"]["segment"]["id"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from seg_graphql.domain.models import Role
+from tests.api.helpers import upsert
 from tests.api.queries import ATTACH, CREATE, DELETE, GET, LIST, UPDATE
 
 
@@ -59,12 +60,12 @@ def forbidden_codes(data: dict) -> list[str]:
 
 async def test_viewer_reads_but_cannot_write(client_for):
     admin = await client_for("acme", Role.ADMIN)
-    await admin.data(CREATE, {"input": {"name": "s"}})
+    await admin.data(CREATE, {"input": {"matchAll": True, "name": "s"}})
     viewer = await client_for("acme", Role.VIEWER)
     assert (await viewer.data(GET, {"id": "1"}))["segment"]["name"] == "s"
     assert (await viewer.data(LIST))["segments"]["totalCount"] == 1
     for query, variables in [
-        (CREATE, {"input": {"name": "t"}}),
+        (CREATE, {"input": {"matchAll": True, "name": "t"}}),
         (UPDATE, {"id": "1", "input": {"name": "t"}}),
         (DELETE, {"id": "1"}),
         (ATTACH, {"segmentId": "1", "link": {"type": "USER", "id": "u"}}),
@@ -76,7 +77,7 @@ async def test_viewer_reads_but_cannot_write(client_for):
 
 async def test_editor_cannot_edit_admin_only_segments(client_for):
     admin = await client_for("acme", Role.ADMIN)
-    await admin.data(CREATE, {"input": {"name": "admins", "editableBy": "ADMIN"}})
+    await admin.data(CREATE, {"input": {"matchAll": True, "name": "admins", "editableBy": "ADMIN"}})
     editor = await client_for("acme", Role.EDITOR, user_id="u1")
     body = await editor.data(UPDATE, {"id": "1", "input": {"name": "x"}})
     assert body["updateSegment"] == {
@@ -90,13 +91,15 @@ async def test_editor_cannot_edit_admin_only_segments(client_for):
             }
         ],
     }
-    created = await editor.data(CREATE, {"input": {"name": "mine"}})
+    created = await editor.data(CREATE, {"input": {"matchAll": True, "name": "mine"}})
     assert created["createSegment"]["userErrors"] == []
 
 
 async def test_editable_by_assigned_lets_linked_users_and_teams_edit(client_for):
     admin = await client_for("acme", Role.ADMIN)
-    await admin.data(CREATE, {"input": {"name": "shared", "editableBy": "ASSIGNED"}})
+    await admin.data(
+        CREATE, {"input": {"matchAll": True, "name": "shared", "editableBy": "ASSIGNED"}}
+    )
     user = await client_for("acme", Role.EDITOR, user_id="u1")
     team_member = await client_for("acme", Role.EDITOR, user_id="u9", teams=["t7"])
     stranger = await client_for("acme", Role.EDITOR, user_id="u2", teams=["t8"])
@@ -106,8 +109,10 @@ async def test_editable_by_assigned_lets_linked_users_and_teams_edit(client_for)
         body = await client.data(UPDATE, {"id": "1", "input": {"name": "x"}})
         assert forbidden_codes(body) == ["FORBIDDEN"]
 
-    await admin.data(ATTACH, {"segmentId": "1", "link": {"type": "USER", "id": "u1"}})
-    await admin.data(ATTACH, {"segmentId": "1", "link": {"type": "TEAM", "id": "t7"}})
+    await upsert(admin, {"userId": "u1"})
+    for link in ({"type": "USER", "id": "u1"}, {"type": "TEAM", "id": "t7"}):
+        attached = await admin.data(ATTACH, {"segmentId": "1", "link": link})
+        assert attached["attachSegmentLink"]["userErrors"] == []
 
     for client, name in ((user, "by user"), (team_member, "by team")):
         body = await client.data(UPDATE, {"id": "1", "input": {"name": name}})

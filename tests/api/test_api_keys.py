@@ -13,6 +13,7 @@ from seg_graphql.app import create_app
 from seg_graphql.config import Settings
 from seg_graphql.domain.models import Role
 from seg_graphql.services import clock
+from tests.api.helpers import upsert
 from tests.api.queries import ATTACH, CREATE, GET, LIST, UPDATE
 from tests.conftest import GraphQLClient
 
@@ -110,7 +111,7 @@ async def test_keys_never_cross_tenants(client_for):
     acme_key, acme_editor = await create_key(acme, role="EDITOR")
     _, globex_editor = await create_key(globex, role="ADMIN", name="globex admin 2")
     assert (await globex_editor.data(VIEWER))["viewer"]["tenant"] == "globex"
-    await acme.data(CREATE, {"input": {"name": "acme only"}})
+    await acme.data(CREATE, {"input": {"name": "acme only", "matchAll": True}})
     assert (await globex_editor.data(LIST))["segments"]["totalCount"] == 0
     hidden = await globex_editor.post(GET, {"id": "1"})
     assert hidden["errors"][0]["extensions"]["code"] == "NOT_FOUND"
@@ -125,11 +126,15 @@ async def test_keys_never_cross_tenants(client_for):
 
 
 async def test_editable_by_assigned_with_keys_made_through_the_api(admin):
-    segment = (await admin.data(CREATE, {"input": {"name": "team seg", "editableBy": "ASSIGNED"}}))[
-        "createSegment"
-    ]["segment"]["id"]
+    segment = (
+        await admin.data(
+            CREATE, {"input": {"name": "team seg", "matchAll": True, "editableBy": "ASSIGNED"}}
+        )
+    )["createSegment"]["segment"]["id"]
+    await upsert(admin, {"userId": "u1"})  # a USER link names a user of the tenant
     for link in ({"type": "USER", "id": "u1"}, {"type": "TEAM", "id": "t1"}):
-        await admin.data(ATTACH, {"segmentId": segment, "link": link})
+        attached = await admin.data(ATTACH, {"segmentId": segment, "link": link})
+        assert attached["attachSegmentLink"]["userErrors"] == []
     _, by_user = await create_key(admin, role="EDITOR", userId="u1")
     _, by_team = await create_key(admin, role="EDITOR", userId="u9", teamIds=["t1"])
     _, stranger = await create_key(admin, role="EDITOR", userId="u2", teamIds=["t2"])

@@ -105,7 +105,7 @@ async def test_history_resolves_segments_and_users_in_batches(admin, store):
 
 async def test_membership_check_never_answers_for_another_tenants_segment(client_for):
     globex = await client_for("globex")
-    theirs = await create_segment(globex)
+    theirs = await create_segment(globex, matchAll=True)
     acme = await client_for("acme")
     await upsert(acme, {"userId": "u1"})
     mine = await create_segment(acme, type="STATIC")

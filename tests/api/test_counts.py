@@ -81,7 +81,7 @@ async def test_refreshing_many_estimates_costs_constant_round_trips(admin, store
 
 async def test_refresh_estimates_errors(client_for):
     admin = await client_for("acme", Role.ADMIN)
-    segment = await create_segment(admin)
+    segment = await create_segment(admin, matchAll=True)
     editor = await client_for("acme", Role.EDITOR)
     refused = (await editor.data(REFRESH, {"ids": [segment]}))["refreshEstimates"]
     assert refused["userErrors"] == [
@@ -130,7 +130,7 @@ async def test_segment_counts_weights_and_strength(admin):
 
 
 async def test_segment_counts_are_cached_until_force_refresh(admin):
-    segment = await create_segment(admin)
+    segment = await create_segment(admin, matchAll=True)
     await upsert(admin, {"userId": "u1"})
     first = await admin.data(COUNTS, {})
     assert counts_by_segment(first) == {segment: (1, 1.0)}
@@ -145,7 +145,7 @@ async def test_segment_counts_are_cached_until_force_refresh(admin):
 
 
 async def test_segment_counts_pages(admin):
-    ids = [await create_segment(admin) for _ in range(5)]
+    ids = [await create_segment(admin, matchAll=True) for _ in range(5)]
     page2 = (await admin.data(COUNTS, {"page": 2, "size": 2}))["segmentCounts"]
     assert [i["segment"]["id"] for i in page2["items"]] == ids[2:4]
     assert (page2["total"], page2["page"], page2["size"]) == (5, 2, 2)
@@ -169,7 +169,7 @@ async def test_segment_counts_validation_names_each_bad_argument(admin):
 
 async def test_segment_counts_are_per_tenant(client_for):
     globex = await client_for("globex")
-    await create_segment(globex)
+    await create_segment(globex, matchAll=True)
     await upsert(globex, {"userId": "g1"})
     acme = await client_for("acme")
     body = await acme.data(COUNTS, {})
@@ -225,7 +225,7 @@ async def test_preview_errors(admin, variables, code, field):
 
 
 async def test_preview_rejects_self_reference_and_static_rules(admin):
-    segment = await create_segment(admin)
+    segment = await create_segment(admin, matchAll=True)
     self_ref = await admin.post(
         PREVIEW, {"segmentId": segment, "fql": [{"segment": {"$eq": int(segment)}}]}
     )

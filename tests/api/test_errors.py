@@ -99,10 +99,10 @@ async def test_segment_limit_per_tenant(admin, monkeypatch):
 
     monkeypatch.setattr(segments, "MAX_SEGMENTS", 3)
     for _ in range(3):
-        assert (await admin.data(CREATE, {"input": {"name": "x"}}))["createSegment"][
-            "userErrors"
-        ] == []
-    over = await admin.data(CREATE, {"input": {"name": "x"}})
+        assert (await admin.data(CREATE, {"input": {"matchAll": True, "name": "x"}}))[
+            "createSegment"
+        ]["userErrors"] == []
+    over = await admin.data(CREATE, {"input": {"matchAll": True, "name": "x"}})
     assert over["createSegment"]["userErrors"] == [
         {
             "field": None,
@@ -112,7 +112,7 @@ async def test_segment_limit_per_tenant(admin, monkeypatch):
         }
     ]
     await admin.data('mutation { deleteSegment(id: "1") { deletedId } }')
-    again = await admin.data(CREATE, {"input": {"name": "x"}})
+    again = await admin.data(CREATE, {"input": {"matchAll": True, "name": "x"}})
     assert again["createSegment"]["userErrors"] == []
 
 
@@ -161,7 +161,7 @@ async def test_syntax_error(admin):
 
 
 async def test_wrong_variable_type(admin):
-    body = await admin.post(CREATE, {"input": {"name": 5, "isDefault": "yes"}})
+    body = await admin.post(CREATE, {"input": {"matchAll": True, "name": 5, "isDefault": "yes"}})
     assert "data" not in body
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 

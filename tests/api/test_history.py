@@ -110,7 +110,7 @@ async def test_deleting_a_segment_removes_its_entries_but_keeps_its_history(admi
 
 
 async def test_history_refuses_a_cursor_it_did_not_issue(admin):
-    segment = await create_segment(admin)
+    segment = await create_segment(admin, matchAll=True)
     from seg_graphql.graphql.pagination import encode_key
 
     for cursor in ("garbage", encode_key("event", "not-an-object-id"), encode_key("user", "u1")):

@@ -334,6 +334,7 @@ async def test_editors_import_only_into_segments_they_may_edit(admin, client_for
     mine = await create_segment(admin, name="Mine", type="STATIC", editableBy="ASSIGNED")
     from tests.api.queries import ATTACH
 
+    await upsert(admin, {"userId": "ed"})
     await admin.data(ATTACH, {"segmentId": mine, "link": {"type": "USER", "id": "ed"}})
     locked = await create_segment(admin, name="Locked", type="STATIC")
     editor = await client_for("acme", Role.EDITOR, user_id="ed")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api.helpers import upsert
 from tests.api.queries import ATTACH, CREATE, DETACH
 
 
 async def two_segments(admin):
     for name in ("one", "two"):
-        await admin.data(CREATE, {"input": {"name": name}})
+        await admin.data(CREATE, {"input": {"matchAll": True, "name": name}})
+    await upsert(admin, *({"userId": user} for user in ("u5", "a", "b", "c")))
 
 
 async def attach(admin, segment_id, type_, id_):

@@ -127,7 +127,7 @@ async def test_list_changes_on_another_tenants_segment(client_for):
 
 
 async def test_members_pagination(admin):
-    segment = await create_segment(admin)  # dynamic, no criteria: everyone
+    segment = await create_segment(admin, matchAll=True)  # dynamic, no criteria: everyone
     await upsert(admin, *({"userId": f"u{i:02d}"} for i in range(7)))
     seen, after = [], None
     while True:

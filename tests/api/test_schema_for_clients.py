@@ -89,7 +89,7 @@ async def test_custom_scalars_say_which_specification_they_follow(admin):
 
 async def test_date_times_are_rfc_3339_in_utc_with_milliseconds(admin):
     segment = await admin.data(
-        'mutation { createSegment(input: {name: "s"}) { segment { createdAt } } }'
+        'mutation { createSegment(input: {name: "s", matchAll: true}) { segment { createdAt } } }'
     )
     created = segment["createSegment"]["segment"]["createdAt"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", created), created

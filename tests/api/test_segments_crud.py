@@ -51,7 +51,7 @@ async def test_create_segment_returns_every_field(admin):
 
 
 async def test_create_segment_defaults(admin):
-    segment = (await create(admin, name="Plain"))["segment"]
+    segment = (await create(admin, matchAll=True, name="Plain"))["segment"]
     assert segment["technicalName"] == "segment-1"
     assert segment["type"] == "DYNAMIC"
     assert segment["editableBy"] == "ADMIN"
@@ -63,8 +63,12 @@ async def test_create_segment_defaults(admin):
 async def test_ids_are_sequential_per_tenant(client_for):
     acme = await client_for("acme")
     globex = await client_for("globex")
-    assert [(await create(acme))["segment"]["id"] for _ in range(3)] == ["1", "2", "3"]
-    assert (await create(globex))["segment"]["id"] == "1"
+    assert [(await create(acme, matchAll=True))["segment"]["id"] for _ in range(3)] == [
+        "1",
+        "2",
+        "3",
+    ]
+    assert (await create(globex, matchAll=True))["segment"]["id"] == "1"
 
 
 async def test_create_segment_with_fql_text_and_json(admin):
@@ -101,17 +105,19 @@ async def test_rules_and_fql_together_are_rejected(admin):
 
 async def test_technical_name_is_unique_per_tenant(client_for):
     acme = await client_for("acme")
-    assert (await create(acme, technicalName="vip"))["userErrors"] == []
-    duplicate = await create(acme, technicalName="vip")
+    assert (await create(acme, matchAll=True, technicalName="vip"))["userErrors"] == []
+    duplicate = await create(acme, matchAll=True, technicalName="vip")
     assert duplicate["segment"] is None
     assert duplicate["userErrors"][0]["code"] == "DUPLICATE"
     assert duplicate["userErrors"][0]["field"] == "input.technicalName"
-    other_tenant = await create(await client_for("globex"), technicalName="vip")
+    other_tenant = await create(await client_for("globex"), matchAll=True, technicalName="vip")
     assert other_tenant["userErrors"] == []
 
 
 async def test_update_changes_only_given_fields(admin):
-    created = await create(admin, name="Before", description="keep me", url="https://a.io")
+    created = await create(
+        admin, matchAll=True, name="Before", description="keep me", url="https://a.io"
+    )
     segment_id = created["segment"]["id"]
     body = await admin.data(UPDATE, {"id": segment_id, "input": {"name": "After", "url": None}})
     updated = body["updateSegment"]["segment"]
@@ -123,7 +129,7 @@ async def test_update_changes_only_given_fields(admin):
 
 
 async def test_update_rules_through_fql(admin):
-    segment_id = (await create(admin))["segment"]["id"]
+    segment_id = (await create(admin, matchAll=True))["segment"]["id"]
     body = await admin.data(
         UPDATE,
         {
@@ -143,8 +149,8 @@ async def test_update_rules_through_fql(admin):
 
 
 async def test_update_technical_name_to_a_taken_one_is_duplicate(admin):
-    await create(admin, technicalName="taken")
-    other = (await create(admin))["segment"]["id"]
+    await create(admin, matchAll=True, technicalName="taken")
+    other = (await create(admin, matchAll=True))["segment"]["id"]
     body = await admin.data(UPDATE, {"id": other, "input": {"technicalName": "taken"}})
     assert body["updateSegment"]["userErrors"][0]["code"] == "DUPLICATE"
     assert (await admin.data(GET, {"id": other}))["segment"]["technicalName"] == "segment-2"
@@ -161,7 +167,7 @@ async def test_update_segment_not_found(admin):
 
 
 async def test_delete_segment(admin):
-    segment_id = (await create(admin))["segment"]["id"]
+    segment_id = (await create(admin, matchAll=True))["segment"]["id"]
     body = await admin.data(DELETE, {"id": segment_id})
     assert body["deleteSegment"] == {"deletedId": segment_id, "userErrors": []}
     missing = await admin.post(GET, {"id": segment_id})
@@ -177,7 +183,7 @@ async def test_non_numeric_id_is_not_found(admin):
 
 
 async def test_segment_criteria_reference_other_segments(admin):
-    base = (await create(admin, name="Base"))["segment"]["id"]
+    base = (await create(admin, matchAll=True, name="Base"))["segment"]["id"]
     derived = await create(
         admin,
         name="Derived",
@@ -200,7 +206,7 @@ async def test_segment_criteria_to_unknown_segment_is_not_found(admin):
 
 
 async def test_segment_criteria_cycles_are_rejected(admin):
-    a = (await create(admin, name="A"))["segment"]["id"]
+    a = (await create(admin, matchAll=True, name="A"))["segment"]["id"]
     b = (
         await create(
             admin,

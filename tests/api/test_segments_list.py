@@ -9,7 +9,9 @@ from tests.api.queries import CREATE, LIST
 
 async def make_segments(client, count, **fields):
     for index in range(count):
-        body = await client.data(CREATE, {"input": {"name": f"Segment {index}", **fields}})
+        body = await client.data(
+            CREATE, {"input": {"matchAll": True, "name": f"Segment {index}", **fields}}
+        )
         assert body["createSegment"]["userErrors"] == []
 
 
@@ -81,9 +83,9 @@ async def test_bad_cursor(admin, cursor):
 
 
 async def test_filter_by_name_type_and_team(admin):
-    await admin.data(CREATE, {"input": {"name": "Gold VIPs", "teamId": "7"}})
+    await admin.data(CREATE, {"input": {"matchAll": True, "name": "Gold VIPs", "teamId": "7"}})
     await admin.data(CREATE, {"input": {"name": "vip list", "type": "STATIC"}})
-    await admin.data(CREATE, {"input": {"name": "Churned"}})
+    await admin.data(CREATE, {"input": {"matchAll": True, "name": "Churned"}})
 
     async def names(filter_):
         page = (await admin.data(LIST, {"filter": filter_}))["segments"]
@@ -98,7 +100,7 @@ async def test_filter_by_name_type_and_team(admin):
 
 @pytest.mark.parametrize("needle", [".*", "(", "$where", "a|b", "\\"])
 async def test_name_filter_is_literal_not_regex(admin, needle):
-    await admin.data(CREATE, {"input": {"name": "plain"}})
-    await admin.data(CREATE, {"input": {"name": f"has {needle} inside"}})
+    await admin.data(CREATE, {"input": {"matchAll": True, "name": "plain"}})
+    await admin.data(CREATE, {"input": {"matchAll": True, "name": f"has {needle} inside"}})
     page = (await admin.data(LIST, {"filter": {"name": needle}}))["segments"]
     assert [e["node"]["name"] for e in page["edges"]] == [f"has {needle} inside"]

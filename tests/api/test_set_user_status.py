@@ -76,7 +76,7 @@ async def test_block_beats_add_beats_list(admin):
 
 
 async def test_an_older_change_never_overwrites_a_newer_one(admin):
-    segment = await create_segment(admin)
+    segment = await create_segment(admin, matchAll=True)
     await upsert(admin, {"userId": "u1"})
     newer = await set_status(admin, "u1", segment, "BLOCK", statusChangeTimestamp=2_000)
     assert newer["applied"] is True
@@ -93,7 +93,7 @@ async def test_an_older_change_never_overwrites_a_newer_one(admin):
 
 
 async def test_default_timestamp_is_the_time_received(admin):
-    segment = await create_segment(admin)
+    segment = await create_segment(admin, matchAll=True)
     await upsert(admin, {"userId": "u1"})
     before = int(time.time())
     result = await set_status(admin, "u1", segment, "ADD")
@@ -114,7 +114,7 @@ async def test_default_timestamp_is_the_time_received(admin):
     ],
 )
 async def test_bad_metadata_is_refused_and_nothing_changes(admin, metadata, field):
-    segment = await create_segment(admin)
+    segment = await create_segment(admin, matchAll=True)
     await upsert(admin, {"userId": "u1"})
     body = await admin.data(
         SET_STATUS,
@@ -152,7 +152,7 @@ async def test_malformed_timestamp_is_a_graphql_error(admin):
 
 
 async def test_unknown_user_and_segment(admin):
-    segment = await create_segment(admin)
+    segment = await create_segment(admin, matchAll=True)
     await upsert(admin, {"userId": "u1"})
     unknown_user = await set_status(admin, "ghost", segment, "ADD")
     assert unknown_user["userErrors"] == [
@@ -166,13 +166,13 @@ async def test_unknown_user_and_segment(admin):
 
 async def test_another_tenants_segment_and_user_are_not_found(client_for):
     globex = await client_for("globex")
-    their_segment = await create_segment(globex)
+    their_segment = await create_segment(globex, matchAll=True)
     await upsert(globex, {"userId": "theirs"})
     acme = await client_for("acme")
     await upsert(acme, {"userId": "mine"})
     wrong_segment = await set_status(acme, "mine", their_segment, "BLOCK")
     assert wrong_segment["userErrors"][0]["code"] == "NOT_FOUND"
-    mine_segment = await create_segment(acme)
+    mine_segment = await create_segment(acme, matchAll=True)
     wrong_user = await set_status(acme, "theirs", mine_segment, "BLOCK")
     assert wrong_user["userErrors"][0]["code"] == "NOT_FOUND"
     check = await globex.data(CHECK, {"userId": "theirs", "segmentIds": [their_segment]})
@@ -181,7 +181,7 @@ async def test_another_tenants_segment_and_user_are_not_found(client_for):
 
 async def test_a_block_on_a_segment_the_key_may_not_edit(client_for):
     admin = await client_for("acme", Role.ADMIN)
-    segment = await create_segment(admin, editableBy="ADMIN")
+    segment = await create_segment(admin, matchAll=True, editableBy="ADMIN")
     await upsert(admin, {"userId": "u1"})
     editor = await client_for("acme", Role.EDITOR, user_id="e1")
     result = await set_status(editor, "u1", segment, "BLOCK")
@@ -200,7 +200,7 @@ async def test_a_block_on_a_segment_the_key_may_not_edit(client_for):
 
 
 async def test_batch_applies_good_items_and_reports_bad_ones_by_index(admin):
-    segment = await create_segment(admin)
+    segment = await create_segment(admin, matchAll=True)
     await upsert(admin, {"userId": "u1"}, {"userId": "u2"})
     body = await admin.data(
         SET_STATUSES,
@@ -244,7 +244,7 @@ async def test_batch_applies_good_items_and_reports_bad_ones_by_index(admin):
 async def test_user_segments_and_memberships(admin):
     gold = await create_segment(admin, name="gold", rules=gold_rules())
     listed = await create_segment(admin, name="listed", type="STATIC")
-    blocked = await create_segment(admin, name="blocked")
+    blocked = await create_segment(admin, matchAll=True, name="blocked")
     await upsert(admin, {"userId": "u1", "tier": "gold"})
     await add_users(admin, listed, {"user": "u1", "weight": 0.4, "dataBag": {"source": "crm"}})
     await set_status(admin, "u1", blocked, "BLOCK")

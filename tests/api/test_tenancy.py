@@ -9,7 +9,15 @@ async def test_every_operation_is_scoped_to_the_key_tenant(client_for):
     globex = await client_for("globex")
     secret = (
         await globex.data(
-            CREATE, {"input": {"name": "Globex secret", "technicalName": "secret", "teamId": "9"}}
+            CREATE,
+            {
+                "input": {
+                    "matchAll": True,
+                    "name": "Globex secret",
+                    "technicalName": "secret",
+                    "teamId": "9",
+                }
+            },
         )
     )["createSegment"]
     secret_id = secret["segment"]["id"]
@@ -57,8 +65,8 @@ async def test_every_operation_is_scoped_to_the_key_tenant(client_for):
 
 async def test_same_technical_name_in_two_tenants_stays_apart(client_for):
     acme, globex = await client_for("acme"), await client_for("globex")
-    await acme.data(CREATE, {"input": {"name": "A", "technicalName": "vip"}})
-    await globex.data(CREATE, {"input": {"name": "G", "technicalName": "vip"}})
+    await acme.data(CREATE, {"input": {"matchAll": True, "name": "A", "technicalName": "vip"}})
+    await globex.data(CREATE, {"input": {"matchAll": True, "name": "G", "technicalName": "vip"}})
     assert (await acme.data(GET, {"id": "1"}))["segment"]["name"] == "A"
     assert (await globex.data(GET, {"id": "1"}))["segment"]["name"] == "G"
 
@@ -69,9 +77,9 @@ async def test_segment_limit_counts_per_tenant(client_for, monkeypatch):
     monkeypatch.setattr(segments, "MAX_SEGMENTS", 2)
     acme, globex = await client_for("acme"), await client_for("globex")
     for _ in range(2):
-        assert (await acme.data(CREATE, {"input": {"name": "x"}}))["createSegment"][
-            "userErrors"
-        ] == []
-    assert (await globex.data(CREATE, {"input": {"name": "x"}}))["createSegment"][
+        assert (await acme.data(CREATE, {"input": {"matchAll": True, "name": "x"}}))[
+            "createSegment"
+        ]["userErrors"] == []
+    assert (await globex.data(CREATE, {"input": {"matchAll": True, "name": "x"}}))["createSegment"][
         "userErrors"
     ] == []

@@ -19,7 +19,7 @@ before(async () => {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
-      query: 'mutation { createSegment(input: {name: "Seen in GraphiQL"}) { userErrors { message } } }',
+      query: 'mutation { createSegment(input: {name: "Seen in GraphiQL", matchAll: true}) { userErrors { message } } }',
     }),
   });
   assert.equal(created.status, 200);

@@ -49,3 +49,20 @@ def test_embedded_bench_prints_the_envelope_table():
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[0] == "300" and len(cells) == 6
     assert all(cell.endswith((" s", " ms")) for cell in cells[1:]), row
+
+
+SERVED = BENCH.with_name("serve_import_bench.py")
+
+
+def test_served_import_bench_prints_every_figure():
+    result = subprocess.run(
+        [sys.executable, str(SERVED), "--lines", "300", "--max-seconds", "60"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=clean_env(),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "import: SUCCEEDED, 300 of 300 lines" in result.stdout, result.stdout
+    for figure in ("lines/s", "/healthz:", "GraphQL segments(first: 1):", "worst"):
+        assert figure in result.stdout, result.stdout

@@ -127,32 +127,39 @@ def _wait(server, key, job_id, until, timeout=300.0):
     raise AssertionError(f"import {job_id} did not get there: {job}")
 
 
-@needs_real
-async def test_a_server_killed_mid_import_resumes_it_on_restart(tmp_path):
-    crash_db, ref_db = f"seg_crash_{uuid.uuid4().hex[:8]}", f"seg_ref_{uuid.uuid4().hex[:8]}"
-    store, key = await _database_with_key(crash_db)
+def submit_file(server, key, path):
+    client = ImportClient(server.url, key)
+    try:
+        return client.submit(path, document_type="USER_SEGMENT", format="NDJSON", name="big")
+    finally:
+        client.close()
+
+
+async def interrupted_import(tmp_path, interrupt, *, seed, **env_extra):
+    """1,500 lines into a served real store; `interrupt(server)` once 300 are done; then a
+    restart runs the job to its end. Returns the job as stored right after the interruption,
+    the job as it ended, its stored record, and whether the outcome equals an uninterrupted
+    run's."""
+    database, ref_db = f"seg_crash_{uuid.uuid4().hex[:8]}", f"seg_ref_{uuid.uuid4().hex[:8]}"
+    store, key = await _database_with_key(database)
     reference, _ = await _database_with_key(ref_db)
-    content = commands(seed=11, lines=1500, users=120)
+    content = commands(seed=seed, lines=1500, users=120)
     path = tmp_path / "big.ndjson"
     path.write_bytes(content)
     env = {
         "SEG_MONGODB_URL": REAL_URL,
-        "SEG_DATABASE": crash_db,
+        "SEG_DATABASE": database,
         "SEG_IMPORT_BATCH_LINES": "50",
-        "SEG_IMPORT_LEASE_SECONDS": "2",
         "SEG_IMPORT_POLL_SECONDS": "0.2",
+        **env_extra,
     }
     server = Server(tmp_path / "server.log", **env).start()
     try:
         _create_segments(server, key)
-        client = ImportClient(server.url, key)
-        job = client.submit(path, document_type="USER_SEGMENT", format="NDJSON", name="big")
-        client.close()
+        job = submit_file(server, key, path)
         await asyncio.to_thread(_wait, server, key, job["id"], lambda j: j["total"] >= 300)
-        server.kill()
-        stored = await store.db["imports"].find_one({})
-        assert stored["status"] == "RUNNING" and 300 <= stored["checkpointLine"] < 1500, stored
-
+        await asyncio.to_thread(interrupt, server)
+        interrupted = await store.db["imports"].find_one({})
         restarted = Server(tmp_path / "server.log", **env).start()
         try:
             done = await asyncio.to_thread(
@@ -160,16 +167,24 @@ async def test_a_server_killed_mid_import_resumes_it_on_restart(tmp_path):
             )
         finally:
             restarted.stop()
-        assert done["status"] == "PARTIAL" and done["total"] == 1500, done
-        expected = await _reference(reference, content)
-        assert await outcome(store, "acme", job["id"]) == expected
-        stored = await store.db["imports"].find_one({})
-        assert len(stored["claims"]) == 2 and stored["recoveries"] == 1
+        same = await outcome(store, "acme", job["id"]) == await _reference(reference, content)
+        return interrupted, done, await store.db["imports"].find_one({}), same
     finally:
         server.stop()
-        for opened, name in ((store, crash_db), (reference, ref_db)):
+        for opened, name in ((store, database), (reference, ref_db)):
             await opened.client.drop_database(name)
             await opened.close()
+
+
+@needs_real
+async def test_a_server_killed_mid_import_resumes_it_on_restart(tmp_path):
+    interrupted, done, stored, same = await interrupted_import(
+        tmp_path, Server.kill, seed=11, SEG_IMPORT_LEASE_SECONDS="2"
+    )
+    assert interrupted["status"] == "RUNNING" and 300 <= interrupted["checkpointLine"] < 1500
+    assert done["status"] == "PARTIAL" and done["total"] == 1500, done
+    assert same
+    assert len(stored["claims"]) == 2 and stored["recoveries"] == 1
 
 
 @needs_real

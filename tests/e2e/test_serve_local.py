@@ -61,7 +61,7 @@ def test_a_crash_loses_at_most_the_write_interval(tmp_path):
     the dead server's lock does not keep the next one out."""
     key = "sgk_" + "k" * 43
     env = {"SEG_DATA_DIR": str(tmp_path / "data"), "SEG_DEV_API_KEY": key}
-    create = 'mutation { createSegment(input: {name: "kept"}) { segment { id } } }'
+    create = 'mutation { createSegment(input: {name: "kept", matchAll: true}) { segment { id } } }'
     first = Server(tmp_path / "log", **env, SEG_PERSIST_INTERVAL_SECONDS="0.3").start()
     try:
         first.data(key, create)

@@ -31,7 +31,7 @@ async def test_a_lease_has_one_owner_until_it_runs_out(store):
 async def test_refresh_updates_stale_estimates_of_every_tenant(store):
     for tenant, users in (("acme", 3), ("globex", 1)):
         principal = Principal(tenant, Role.ADMIN)
-        await SegmentService(store.db, principal).create({"name": "everyone"})
+        await SegmentService(store.db, principal).create({"name": "everyone", "matchAll": True})
         await UserService(store.db, principal).upsert([{"userId": f"u{i}"} for i in range(users)])
     refresher = EstimateRefresher(store, Leases(store.db, "me"), interval_seconds=3600)
     assert await refresher.run_cycle() == 2
@@ -43,7 +43,9 @@ async def test_refresh_updates_stale_estimates_of_every_tenant(store):
 
 
 async def test_refresh_skips_while_another_process_holds_the_lease(store):
-    await SegmentService(store.db, Principal("acme", Role.ADMIN)).create({"name": "s"})
+    await SegmentService(store.db, Principal("acme", Role.ADMIN)).create(
+        {"name": "s", "matchAll": True}
+    )
     other = Leases(store.db, "other")
     assert await other.claim("estimate-refresh", timedelta(minutes=10))
     refresher = EstimateRefresher(store, Leases(store.db, "me"), interval_seconds=3600)

@@ -35,7 +35,7 @@ changes = st.lists(
 async def final_state(items: list[dict]) -> tuple:
     store = await prepare(connect(None, "order"))
     principal = Principal("acme", Role.ADMIN)
-    segment = await SegmentService(store.db, principal).create({"name": "s"})
+    segment = await SegmentService(store.db, principal).create({"name": "s", "matchAll": True})
     await UserService(store.db, principal).upsert([{"userId": "u1"}])
     service = MembershipService(store, principal)
     for item in items:

@@ -68,7 +68,7 @@ describe("seg-graphql through a generated TypeScript client", () => {
 
   test("a taken technicalName is a userErrors entry with a code", async () => {
     const { createSegment } = await client.request(CreateSegmentDocument, {
-      input: { name: "again", technicalName: `vips_${run}` },
+      input: { name: "again", technicalName: `vips_${run}`, matchAll: true },
     });
     assert.equal(createSegment?.segment, null);
     assert.deepEqual(createSegment?.userErrors.map((e) => [e.code, e.field]), [

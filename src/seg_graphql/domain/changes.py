@@ -50,7 +50,7 @@ class ListEntry(BaseModel):
     expiration_duration: int = Field(
         default=0, alias="expirationDuration", ge=0, le=MAX_EXPIRATION_MINUTES
     )
-    expiration_ts: int = Field(default=0, alias="expirationTs", ge=0)
+    expiration_ts: int | None = Field(default=None, alias="expirationTs", ge=0)
     weight: float = Field(default=1.0, ge=0.0, le=1.0)
     data_bag: Any = Field(default=None, alias="dataBag")
 
@@ -82,9 +82,10 @@ def check_data_bag_keys(value: Any, name: str, depth: int = 0) -> None:
 
 
 def expiry_of(expiration_ts: int | None, duration_minutes: int, now: datetime) -> datetime | None:
-    """The expiration timestamp wins when given; else the duration in minutes; 0 means never."""
-    if expiration_ts:
-        return datetime.fromtimestamp(expiration_ts, UTC)
+    """The expiration timestamp wins whenever it is given, 0 (never) included; else the
+    duration in minutes, where 0 means never too."""
+    if expiration_ts is not None:
+        return datetime.fromtimestamp(expiration_ts, UTC) if expiration_ts else None
     if duration_minutes:
         return now + timedelta(minutes=duration_minutes)
     return None

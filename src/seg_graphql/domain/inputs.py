@@ -35,6 +35,7 @@ class _SegmentFields(BaseModel):
     team_id: ExternalId | None = Field(default=None, alias="teamId")
     rules: RawRules | None = None
     fql: Any = None
+    match_all: bool | None = Field(default=None, alias="matchAll")
 
 
 class SegmentCreate(_SegmentFields):

@@ -28,6 +28,7 @@ class Context:
     request_id: str
     settings: Settings | None = None
     wake_imports: Callable[[], None] | None = None  # starts this process's import worker now
+    wake_estimates: Callable[[], None] | None = None  # starts the estimate refresh now
     extra: dict[str, Any] = field(default_factory=dict)
 
     @cached_property

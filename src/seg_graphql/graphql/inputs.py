@@ -38,7 +38,18 @@ class RulesInput:
     )
 
 
-@strawberry.input(description="A new segment (at most 1,000 per tenant).")
+_MATCH_ALL = (
+    "A DYNAMIC segment selects users by its rules or fql; one without any criteria would "
+    "select every user of the tenant, so it is only created when asked for explicitly: "
+    "matchAll: true, with no rules and no fql. Without criteria and without matchAll: "
+    "BAD_USER_INPUT on input.rules (or input.fql). Not for STATIC segments (they hold a list)."
+)
+
+
+@strawberry.input(
+    description="A DYNAMIC segment (the default) needs rules or fql, or matchAll: true to "
+    "select every user; a STATIC segment holds a list of users (addSegmentUsers, imports)."
+)
 class CreateSegmentInput:
     name: str = strawberry.field(description="Display name.")
     technical_name: str | None = strawberry.field(
@@ -60,6 +71,7 @@ class CreateSegmentInput:
         "$in $nin $gt $gte $lt $lte $exists $contains $ncontains; groups $and, "
         "$nor / $not (exclusions).",
     )
+    match_all: bool | None = strawberry.field(default=strawberry.UNSET, description=_MATCH_ALL)
     url: str | None = strawberry.field(
         default=strawberry.UNSET, description="Informational only; never evaluated."
     )
@@ -91,6 +103,11 @@ class UpdateSegmentInput:
     fql: JSON | None = strawberry.field(
         default=strawberry.UNSET, description="Replaces the rules, as FQL (see createSegment)."
     )
+    match_all: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="true: the segment selects every user (its rules are cleared); false "
+        "requires rules or fql. Rules or fql that end up empty need matchAll: true.",
+    )
     url: str | None = strawberry.field(
         default=strawberry.UNSET, description="Informational; null clears it."
     )
@@ -108,7 +125,11 @@ class UpdateSegmentInput:
 @strawberry.input(description="A team or user to link to a segment.")
 class SegmentLinkInput:
     type: LinkType = strawberry.field(description="TEAM or USER.")
-    id: strawberry.ID = strawberry.field(description="The team's or user's id.")
+    id: strawberry.ID = strawberry.field(
+        description="USER: the userId of a user of this tenant (NOT_FOUND otherwise). TEAM: "
+        "a team id, checked for its shape only (there is no team directory): letters, digits "
+        "and _ . : @ -, at most 64."
+    )
 
 
 @strawberry.input(description="Narrows a segment list; given fields must all match.")

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from seg_graphql.domain import models
 from seg_graphql.graphql.context import Info
 from seg_graphql.graphql.errors import payload_or_errors
 from seg_graphql.graphql.inputs import (
@@ -40,6 +41,14 @@ def _failed(errors: list[UserError]) -> SegmentPayload | None:
     return SegmentPayload(user_errors=errors)
 
 
+def _refresh_soon(info: Info, segment: models.Segment) -> None:
+    """A new dynamic segment, or one whose criteria changed, has no current estimate: the
+    background refresh is woken now instead of at its next interval."""
+    stale = segment.type is models.SegmentType.DYNAMIC and segment.estimated_size_updated_at is None
+    if stale and info.context.wake_estimates is not None:
+        info.context.wake_estimates()
+
+
 @strawberry.type
 class SegmentMutation:
     @strawberry.mutation(description="Creates a segment (ADMIN or EDITOR).")
@@ -50,6 +59,7 @@ class SegmentMutation:
     ) -> SegmentPayload | None:
         async def run() -> SegmentPayload | None:
             segment = await info.context.segments.create(to_data(input))
+            _refresh_soon(info, segment)
             return SegmentPayload(segment=Segment.from_domain(segment))
 
         return await payload_or_errors(run, _failed)
@@ -65,6 +75,7 @@ class SegmentMutation:
     ) -> SegmentPayload | None:
         async def run() -> SegmentPayload | None:
             segment = await info.context.segments.update(parse_id(id), to_data(input))
+            _refresh_soon(info, segment)
             return SegmentPayload(segment=Segment.from_domain(segment))
 
         return await payload_or_errors(run, _failed)

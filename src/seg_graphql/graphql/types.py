@@ -82,8 +82,9 @@ class Segment:
         description="Who may change this segment and its memberships."
     )
     estimated_size: int = strawberry.field(
-        description="Periodic estimate of userCount; 0 at creation, refreshed in the background "
-        "(SEG_ESTIMATE_INTERVAL_SECONDS) or by refreshEstimates."
+        description="STATIC: the number of users on the list, kept live. DYNAMIC: a periodic "
+        "estimate of the members, 0 at creation, recounted soon after a change of criteria "
+        "(estimatedSizeUpdatedAt is null until then) and then every refresh interval."
     )
     estimated_size_updated_at: datetime | None = strawberry.field(
         description="When estimatedSize was last computed; null until the first refresh."
@@ -103,6 +104,13 @@ class Segment:
             include=[_criterion(c) for c in rules.include],
             exclude=[_criterion(c) for c in rules.exclude],
         )
+
+    @strawberry.field(
+        description="A DYNAMIC segment without criteria: it selects every user of the tenant "
+        "(created or updated with matchAll: true). Always false for STATIC segments."
+    )
+    def match_all(self) -> bool:
+        return self.domain.type is models.SegmentType.DYNAMIC and self.domain.rules.is_empty
 
     @strawberry.field(description="The rules as FQL (Mongo-like JSON), as text.")
     def fql(self) -> str:

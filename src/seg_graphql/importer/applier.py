@@ -5,7 +5,9 @@ Re-applying a batch gives the same result (a resumed job may repeat the batch it
 applying when its worker died): every write sets values (no increments), times come from
 the job (not the clock), users created by a line get an id derived from the line's
 identifier, and history events get an id derived from the job and the line, so they are
-recorded once. Events are written before the user updates they describe.
+recorded once. Events are written before the user updates they describe. The one increment,
+of a static segment's live list size, is never replayed: the first batch of an applier (a
+resumed job's replay) and a batch retried after a failure set the size from a fresh count.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from seg_graphql.domain.history import EventAction, EventSource, event_document,
 from seg_graphql.domain.imports import LineProblem
 from seg_graphql.domain.inputs import MAX_BATCH
 from seg_graphql.domain.membership import Entry, entry_of, entry_path
-from seg_graphql.domain.models import Principal, Segment
+from seg_graphql.domain.models import Principal, Segment, SegmentType
 from seg_graphql.domain.times import naive_utc
 from seg_graphql.importer.commands import Operation, UserSegmentCommand, profile_fields
 from seg_graphql.importer.parsers import NOT_AN_OBJECT, Record
@@ -112,15 +114,12 @@ class SegmentLines:
 
     async def apply(self, records: Sequence[Record]) -> tuple[int, list[LineProblem]]:
         commands, problems = validate_segment_lines(records, self.at)
-        await self._load_segments(_segment_ref(c) for _, c in commands)
+        await self._load_segments(ref for _, c in commands for ref in _segment_refs(c))
         targets: list[tuple[int, UserSegmentCommand, Segment]] = []
         for line, command in commands:
-            segment = self._known.get(_segment_ref(command))
-            if segment is None:
-                kind, value = _segment_ref(command)
-                problems.append(
-                    LineProblem(line, "NOT_FOUND", f"segment {kind} '{value}' not found")
-                )
+            segment = self._segment_of(line, command)
+            if isinstance(segment, LineProblem):
+                problems.append(segment)
             elif not can_edit(self.principal, segment):
                 problems.append(
                     LineProblem(
@@ -131,7 +130,9 @@ class SegmentLines:
                 )
             else:
                 targets.append((line, command, segment))
-        await self._count_listed(s.id for _, c, s in targets if c.operation is Operation.UPDATE)
+        touched = {segment.id: segment for _, _, segment in targets}
+        counted = await self._count_listed(touched)
+        before = {segment_id: self._listed[segment_id] for segment_id in touched}
         writes = _BatchWrites(self, await self._find_users(c for _, c, _ in targets))
         for line, command, segment in targets:
             problem = writes.add(line, command, segment)
@@ -139,11 +140,42 @@ class SegmentLines:
                 problems.append(problem)
         await self._record(writes.events)
         await self.users.bulk_update(writes.updates)
+        for segment_id, segment in sorted(touched.items()):
+            if segment.type is not SegmentType.STATIC:
+                continue
+            # A list counted in this batch gets the count (so a replayed batch, or a
+            # batch after a failed one, sets it right); later batches move it by their delta.
+            size = self._listed[segment_id]
+            if segment_id in counted:
+                await self.segments.change_list_size(segment_id, self.at, to=size)
+            else:
+                await self.segments.change_list_size(
+                    segment_id, self.at, by=size - before[segment_id]
+                )
         return writes.applied, problems
 
     def reset(self) -> None:
         self._listed.clear()  # recounted from the store: the failed attempt may have written
         self._maybe_repeated = True
+
+    def _segment_of(self, line: int, command: UserSegmentCommand) -> Segment | LineProblem:
+        """The segment the line names; a line naming two (by id and by technical name) that
+        are not the same segment is refused rather than guessed."""
+        found: Segment | None = None
+        for kind, value in _segment_refs(command):
+            segment = self._known.get((kind, value))
+            if segment is None:
+                return LineProblem(line, "NOT_FOUND", f"segment {kind} '{value}' not found")
+            if found is not None and found.id != segment.id:
+                return LineProblem(
+                    line,
+                    "BAD_USER_INPUT",
+                    f"segment_id {found.id} and segment_technical_name '{value}' name different "
+                    f"segments (segment_technical_name '{value}' is segment {segment.id})",
+                )
+            found = segment
+        assert found is not None  # the command names at least one (see its validator)
+        return found
 
     async def _load_segments(self, refs: Iterable[tuple[str, Any]]) -> None:
         wanted = {ref for ref in refs if ref not in self._known}
@@ -155,11 +187,15 @@ class SegmentLines:
             kind, value = ref
             self._known[ref] = by_id.get(value) if kind == "id" else by_name.get(value)
 
-    async def _count_listed(self, segment_ids: Iterable[int]) -> None:
-        for segment_id in sorted(set(segment_ids) - self._listed.keys()):
+    async def _count_listed(self, segment_ids: Iterable[int]) -> set[int]:
+        """Counts the lists not counted yet by this applier (then follows them by the deltas
+        of its lines): for the list limit, and as the static segments' live size."""
+        fresh = set(segment_ids) - self._listed.keys()
+        for segment_id in sorted(fresh):
             self._listed[segment_id] = await self.users.count(
                 {"segs": segment_id, f"{entry_path(segment_id)}.listed": True}
             )
+        return fresh
 
     async def _find_users(self, commands: Iterable[UserSegmentCommand]) -> dict[UserKey, dict]:
         keys = [key for command in commands for key in command.user_keys()]
@@ -274,10 +310,14 @@ def _changed(old: Entry | None, new: Entry | None) -> bool:
     return essence(old) != essence(new)
 
 
-def _segment_ref(command: UserSegmentCommand) -> tuple[str, Any]:
+def _segment_refs(command: UserSegmentCommand) -> list[tuple[str, Any]]:
+    """Each way the line names its segment: by id, by technical name, or both."""
+    refs: list[tuple[str, Any]] = []
     if command.segment_id is not None:
-        return "id", int(command.segment_id)
-    return "technical name", command.segment_technical_name
+        refs.append(("id", int(command.segment_id)))
+    if command.segment_technical_name is not None:
+        refs.append(("technical name", command.segment_technical_name))
+    return refs
 
 
 def _keys_of(doc: dict[str, Any]) -> list[UserKey]:

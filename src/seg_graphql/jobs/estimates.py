@@ -1,5 +1,7 @@
-"""The estimatedSize refresh: every interval, under a lease, recount the segments whose
-estimate is older than the interval (or was never computed), tenant by tenant."""
+"""The estimatedSize refresh: every interval, under a lease, recount the dynamic segments
+whose estimate is older than the interval (or was never computed, or whose criteria changed:
+those are marked and the job woken), tenant by tenant. Static segments' estimates are their
+live list sizes, kept by the list writers."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import logging
 import time
 from datetime import timedelta
 
-from seg_graphql.domain.models import Principal, Role
+from seg_graphql.domain.models import Principal, Role, SegmentType
 from seg_graphql.domain.times import naive_utc
 from seg_graphql.jobs.leases import Leases
 from seg_graphql.jobs.periodic import Periodic
@@ -43,10 +45,11 @@ class EstimateRefresher:
             await self._store.db["segments"]
             .find(
                 {
+                    "type": SegmentType.DYNAMIC.value,
                     "$or": [
                         {"estimatedSizeUpdatedAt": None},
                         {"estimatedSizeUpdatedAt": {"$lte": cutoff}},
-                    ]
+                    ],
                 },
                 {"_id": False, "tenant": True, "id": True},
             )

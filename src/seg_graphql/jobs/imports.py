@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +38,7 @@ from seg_graphql.importer.parsers import (
     parse_csv,
     parse_ndjson,
 )
+from seg_graphql.jobs.batch_size import BatchSizer
 from seg_graphql.jobs.leases import Leases
 from seg_graphql.jobs.periodic import Periodic
 from seg_graphql.services.clock import utc_now
@@ -63,6 +65,7 @@ class ImportWorker:
         lease_seconds: float,
         poll_seconds: float,
         batch_lines: int,
+        batch_seconds: float | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.store = store
@@ -71,6 +74,7 @@ class ImportWorker:
         self._lease = timedelta(seconds=lease_seconds)
         self._poll = poll_seconds
         self._batch = batch_lines
+        self._batch_seconds = batch_seconds
         self._clock = clock or utc_now
         self._periodic: Periodic | None = None
         self._swept_at: datetime | None = None
@@ -143,13 +147,16 @@ class ImportWorker:
         applier = self._applier(job, resumed=progress.line > 0)
         items = self._items(job, progress)
         pending: list[Item] = []
+        sizer = BatchSizer(self._batch, self._batch_seconds)
         try:
             async for batch in items:
                 pending.extend(batch)
-                while len(pending) >= self._batch:
-                    if not await self._apply(job, applier, pending[: self._batch], progress):
+                while len(pending) >= sizer.size:
+                    size, started = sizer.size, time.monotonic()
+                    if not await self._apply(job, applier, pending[:size], progress):
                         return
-                    del pending[: self._batch]
+                    del pending[:size]
+                    sizer.record(size, time.monotonic() - started)
                     if self._stopping():
                         await self.queue.release(job_id, self._clock())
                         return

@@ -13,12 +13,14 @@ expiry once: no lease is needed.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from seg_graphql.domain.history import EventAction, EventSource
 from seg_graphql.domain.membership import Entry
+from seg_graphql.domain.models import SegmentType
 from seg_graphql.jobs.periodic import Periodic
 from seg_graphql.services.clock import utc_now
 
@@ -34,6 +36,7 @@ class ListExpirySweeper:
     ) -> None:
         self._users = db["users"]
         self._events = db["membership_events"]
+        self._segments = db["segments"]
         self._interval = interval_seconds
         self._clock = clock or utc_now
 
@@ -50,13 +53,30 @@ class ListExpirySweeper:
                 .limit(BATCH)
                 .to_list(BATCH)
             )
+            left: Counter[tuple[str, int]] = Counter()
             for doc in due:
-                expired_total += await self._expire_user(doc, now, stamp)
+                expired_total += await self._expire_user(doc, now, stamp, left)
+            await self._shrink_lists(left, stamp)
             if len(due) < BATCH:
                 break
         return expired_total
 
-    async def _expire_user(self, doc: dict[str, Any], now: datetime, stamp: datetime) -> int:
+    async def _shrink_lists(self, left: Counter[tuple[str, int]], stamp: datetime) -> None:
+        """A static segment's estimatedSize is its list size: the entries this pass took off
+        (each counted once: only the sweeper whose update landed counts it)."""
+        for (tenant, segment_id), count in sorted(left.items()):
+            await self._segments.update_one(
+                {"tenant": tenant, "id": segment_id, "type": SegmentType.STATIC.value},
+                {"$inc": {"estimatedSize": -count}, "$set": {"estimatedSizeUpdatedAt": stamp}},
+            )
+
+    async def _expire_user(
+        self,
+        doc: dict[str, Any],
+        now: datetime,
+        stamp: datetime,
+        left: Counter[tuple[str, int]],
+    ) -> int:
         expired: list[tuple[int, Entry]] = []
         remaining: list[datetime] = []
         for key, raw in (doc.get("m") or {}).items():
@@ -75,6 +95,7 @@ class ListExpirySweeper:
         )
         if result.modified_count != 1 or not expired:
             return 0  # another sweeper got there first, or nothing was due after all
+        left.update((doc["tenant"], segment_id) for segment_id, _ in expired)
         await self._events.insert_many(
             [
                 {

@@ -88,14 +88,21 @@ class CountService:
         return await self.estimate(segments)
 
     async def estimate(self, segments: Mapping[int, Segment]) -> list[Segment]:
+        """Recounts the estimates: a dynamic segment's members, a static segment's list (its
+        live size, recounted here only when asked: refreshEstimates)."""
         ids = sorted(segments)
-        counts: list[int] = []
-        for start in range(0, len(ids), FACET_CHUNK):  # bounded $facet commands
-            counts += await self._membership.member_counts(
-                segments, ids[start : start + FACET_CHUNK]
-            )
+        dynamic = [i for i in ids if segments[i].type is not SegmentType.STATIC]
+        sizes: dict[int, int] = {}
+        for start in range(0, len(dynamic), FACET_CHUNK):  # bounded $facet commands
+            chunk = dynamic[start : start + FACET_CHUNK]
+            counts = await self._membership.member_counts(segments, chunk)
+            sizes.update(zip(chunk, counts, strict=True))
+        static = [i for i in ids if i not in sizes]
+        for start in range(0, len(static), FACET_CHUNK):
+            chunk = static[start : start + FACET_CHUNK]
+            sizes.update(zip(chunk, await self._membership.list_sizes(chunk), strict=True))
         saved = await self._segments.set_estimates(
-            dict(zip(ids, counts, strict=True)),
+            sizes,
             self._now(),
             max_batch=self._store.capabilities.max_update_batch,
         )

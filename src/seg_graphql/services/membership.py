@@ -27,7 +27,7 @@ from seg_graphql.domain.membership import (
     state_of,
     status_version,
 )
-from seg_graphql.domain.models import Principal, Segment
+from seg_graphql.domain.models import Principal, Segment, SegmentType
 from seg_graphql.domain.times import naive_utc
 from seg_graphql.services.auth import can_edit
 from seg_graphql.services.clock import Clock, utc_now
@@ -352,6 +352,10 @@ class MembershipService:
         if updates:
             await self.users.bulk_update(updates)
             await self.events.record(events)
+            if segment.type is SegmentType.STATIC:
+                await self.segments.change_list_size(
+                    segment.id, now, by=_list_delta(segment.id, targets.values(), listed)
+                )
         return BatchResult(results=results, problems=problems, segment=segment)
 
     async def _editable(self, segment_id: int) -> Segment:
@@ -442,12 +446,19 @@ class MembershipService:
         if self._store.embedded:  # see in_memory_members.py
             wanted = [everything[i] for i in ids]
             return count_members(await self.users.everyone(), wanted, everything, now)
-        queries = [member_filter(everything[i], everything, now) for i in ids]
-        if self._store.capabilities.facet and ids:
+        return await self._count_each([member_filter(everything[i], everything, now) for i in ids])
+
+    async def list_sizes(self, ids: Sequence[int]) -> list[int]:
+        """How many users each segment's list holds (expired entries until they are swept,
+        as the list limit counts them): one $facet command."""
+        return await self._count_each([{"segs": i, f"{entry_path(i)}.listed": True} for i in ids])
+
+    async def _count_each(self, queries: Sequence[Mapping[str, Any]]) -> list[int]:
+        if self._store.capabilities.facet and queries:
             found = await self.users.facet(
                 {f"k{n}": [{"$match": q}, {"$count": "n"}] for n, q in enumerate(queries)}
             )
-            return [(found.get(f"k{n}") or [{"n": 0}])[0]["n"] for n in range(len(ids))]
+            return [(found.get(f"k{n}") or [{"n": 0}])[0]["n"] for n in range(len(queries))]
         return list(await asyncio.gather(*(self.users.count(q) for q in queries)))
 
     def memberships_of(
@@ -493,3 +504,14 @@ class MembershipService:
 
     def _event(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         return event_document(self.principal, *args, **kwargs)
+
+
+def _list_delta(segment_id: int, targets: Any, listed: bool) -> int:
+    """How much the list grows (or shrinks) when these users are put on (or taken off) it:
+    the users whose entry changes side, each counted once, as the entries were read."""
+    changing = {
+        user["userId"]
+        for user, _ in targets
+        if (entry_of(user, segment_id) or Entry()).listed is not listed
+    }
+    return len(changing) if listed else -len(changing)

@@ -9,7 +9,7 @@ from typing import Any
 from seg_graphql.domain.errors import ErrorCode, UserInputError, bad_input, not_found
 from seg_graphql.domain.fql import parse_fql
 from seg_graphql.domain.inputs import LinkCreate, SegmentCreate, SegmentUpdate, parse_model
-from seg_graphql.domain.models import Link, Principal, Role, Rules, Segment, SegmentType
+from seg_graphql.domain.models import Link, LinkType, Principal, Role, Rules, Segment, SegmentType
 from seg_graphql.domain.rules import validate_rules
 from seg_graphql.services.auth import require_edit, require_role
 from seg_graphql.services.clock import Clock, utc_now
@@ -67,6 +67,7 @@ class SegmentService:
         require_role(self.principal, Role.ADMIN, Role.EDITOR)
         spec = parse_model(SegmentCreate, data, ("input",))
         rules = await self._rules_for(spec, spec.type, segment_id=None)
+        _check_selection(spec, spec.type, rules)
         if not await self._counters.take_slot(_SLOT, MAX_SEGMENTS):
             raise UserInputError.single(
                 ErrorCode.LIMIT_EXCEEDED,
@@ -110,6 +111,12 @@ class SegmentService:
                 changes[name] = getattr(spec, name)
         if spec.rules is not None or spec.fql is not None:
             changes["rules"] = await self._rules_for(spec, segment.type, segment_id=segment_id)
+        elif spec.match_all:
+            changes["rules"] = Rules()  # "every user": the criteria go
+        if "rules" in changes or spec.match_all is not None:
+            _check_selection(spec, segment.type, changes.get("rules", segment.rules))
+        if "rules" in changes and segment.type is SegmentType.DYNAMIC:
+            changes["estimated_size_updated_at"] = None  # stale: the refresh recounts it soon
         changes["updated_at"] = self._now()
         try:
             updated = await self._segments.update(segment_id, segment_changes(**changes))
@@ -141,6 +148,10 @@ class SegmentService:
         segment = await self.require(segment_id, ("segmentId",))
         require_edit(self.principal, segment)
         spec = parse_model(LinkCreate, data, ("link",))
+        # Feedier: "If type is user, the ID must [be] a valid User entity". There is no team
+        # directory, so a TEAM id is only checked for its shape.
+        if spec.type is LinkType.USER and not await self._users.exists(spec.id):
+            raise not_found("user", spec.id, ("link", "id"))
         if any(link.type is spec.type and link.target_id == spec.id for link in segment.links):
             return segment  # attaching the same team or user twice is a no-op
         now = self._now()
@@ -230,6 +241,32 @@ class SegmentService:
             raise UserInputError.single(
                 ErrorCode.CYCLE, f"segment criteria would form a cycle: {path}", ("input", "rules")
             )
+
+
+def _check_selection(
+    spec: SegmentCreate | SegmentUpdate, segment_type: SegmentType, rules: Rules
+) -> None:
+    """A DYNAMIC segment without criteria selects every user of the tenant: that is allowed
+    only when the client says so (matchAll: true), never as the silent result of leaving the
+    criteria out or clearing them."""
+    field = "fql" if spec.fql is not None else "rules"
+    if segment_type is SegmentType.STATIC:
+        if spec.match_all:
+            raise bad_input(
+                "matchAll is for DYNAMIC segments; a STATIC segment holds a list of users",
+                ("input", "matchAll"),
+            )
+        return
+    if spec.match_all and not rules.is_empty:
+        raise bad_input(
+            "matchAll: true selects every user; give it without rules or fql", ("input", field)
+        )
+    if rules.is_empty and not spec.match_all:
+        raise bad_input(
+            f"a DYNAMIC segment needs criteria: give {field} (at least one include or exclude "
+            "criterion), or matchAll: true to select every user of the tenant",
+            ("input", field),
+        )
 
 
 def _find_cycle(graph: dict[int, set[int]], start: int) -> list[int] | None:

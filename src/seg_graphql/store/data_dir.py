@@ -90,7 +90,7 @@ class DataDir:
             change = self._client.changes
             if change == self._saved_at_change and not force:
                 return False
-            records = self._snapshot()  # on the event loop, in one go: a consistent state
+            records = await self._client.exclusive(self._snapshot)  # a consistent state
             await asyncio.to_thread(self._write, records)
             self._saved_at_change = change
             return True

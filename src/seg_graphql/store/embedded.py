@@ -3,16 +3,18 @@
 mongomock-motor imitates Motor, not PyMongo Async. The differences the store code meets:
 `aggregate` must be awaited in PyMongo Async (it returns a cursor directly in the mock),
 `bulk_write` in the mock breaks on PyMongo >= 4.11 (UpdateOne grew a `sort` argument), and
-`to_list(length)` ignores its length. Everything runs synchronously on the event loop and
-scans every document, except lookups by identifier (embedded_index.py): fine for development
-and tests, never for benchmarks.
+`to_list(length)` ignores its length. Every query scans every document, except lookups by
+identifier (embedded_index.py): fine for development and tests, never for benchmarks. The
+mock runs on its own thread, one call at a time (see embedded_thread.py), so the event loop
+stays free while it works.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from mongomock import MongoClient as MockClient
 from mongomock_motor import AsyncMongoMockClient
@@ -21,12 +23,18 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from pymongo.results import BulkWriteResult
 
 from seg_graphql.store.embedded_index import IndexedCollectionStore, install
+from seg_graphql.store.embedded_thread import MockThread, run_to_end
 from seg_graphql.store.monitoring import CommandCounter
+
+T = TypeVar("T")
 
 
 class EmbeddedCursor:
-    def __init__(self, cursor: Any, counter: CommandCounter | None, name: str) -> None:
+    def __init__(
+        self, cursor: Any, counter: CommandCounter | None, name: str, thread: MockThread
+    ) -> None:
         self._cursor = cursor
+        self._thread = thread
         self._counter = counter  # None when the command already ran (aggregate)
         self._name = name
         self._limit = 0
@@ -50,13 +58,12 @@ class EmbeddedCursor:
     async def to_list(self, length: int | None = None) -> list[dict[str, Any]]:
         if self._counter:
             self._counter.tick(self._name)
-        items = await self._cursor.to_list(None)
+        items = await self._thread.complete(self._cursor.to_list, None)
         return items[:length] if length else items
 
-    def __aiter__(self) -> Any:
-        if self._counter:
-            self._counter.tick(self._name)
-        return self._cursor.__aiter__()
+    async def __aiter__(self) -> Any:
+        for item in await self.to_list(None):  # evaluated on the mock's thread
+            yield item
 
     async def close(self) -> None:
         return None
@@ -96,17 +103,32 @@ class EmbeddedCollection:
         inner: Any,
         counter: CommandCounter,
         changes: Changes,
+        thread: MockThread,
         index: IndexedCollectionStore | None = None,
     ) -> None:
         self._inner = inner
         self._counter = counter
         self._changes = changes
+        self._thread = thread
         self._index = index
         self.name = inner.name
 
-    def _check_index(self, query: Any, update: Any) -> None:
-        if self._index is not None:
-            self._index.note_update(query, update)
+    async def on_thread(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
+        """One of the mock's async methods, run on the mock's thread. An update that may
+        change an indexed field marks the index stale there, right after it ran and before
+        the mock's next call (which may look up by that index)."""
+        method = getattr(self._inner, name)
+        if name not in _UPDATES or self._index is None:
+            return await self._thread.complete(method, *args, **kwargs)
+        index, (query, update) = self._index, _filter_and_update(args, kwargs)
+
+        def update_then_note() -> Any:
+            try:
+                return run_to_end(method, args, kwargs)
+            finally:
+                index.note_update(query, update)
+
+        return await self._thread.call(update_then_note)
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self._inner, name)
@@ -117,20 +139,18 @@ class EmbeddedCollection:
             self._counter.tick(name)
             if name not in _READS:
                 self._changes.count += 1
-            try:
-                return await method(*args, **kwargs)
-            finally:
-                if name in _UPDATES:  # after: the update's own lookup may rebuild the index
-                    self._check_index(*_filter_and_update(args, kwargs))
+            return await self.on_thread(name, *args, **kwargs)
 
         return counted
 
     def find(self, *args: Any, **kwargs: Any) -> EmbeddedCursor:
-        return EmbeddedCursor(self._inner.find(*args, **kwargs), self._counter, "find")
+        cursor = self._inner.find(*args, **kwargs)  # lazy: runs at to_list, on the thread
+        return EmbeddedCursor(cursor, self._counter, "find", self._thread)
 
     async def aggregate(self, pipeline: Sequence[dict[str, Any]], **kwargs: Any) -> EmbeddedCursor:
         self._counter.tick("aggregate")
-        return EmbeddedCursor(self._inner.aggregate(list(pipeline), **kwargs), None, "aggregate")
+        cursor = await self._thread.call(self._inner.aggregate, list(pipeline), **kwargs)
+        return EmbeddedCursor(cursor, None, "aggregate", self._thread)
 
     async def bulk_write(
         self, requests: Sequence[Any], ordered: bool = True, **_kwargs: Any
@@ -163,16 +183,7 @@ class EmbeddedCollection:
     async def _apply(
         self, request: Any, index: int, counts: dict[str, int], upserted: list[dict[str, Any]]
     ) -> None:
-        try:
-            await self._apply_one(request, index, counts, upserted)
-        finally:
-            if isinstance(request, UpdateOne | UpdateMany | ReplaceOne):
-                self._check_index(request._filter, request._doc)
-
-    async def _apply_one(
-        self, request: Any, index: int, counts: dict[str, int], upserted: list[dict[str, Any]]
-    ) -> None:
-        inner = self._inner
+        inner = _OnThread(self)  # one call at a time: the loop runs between
         match request:
             case InsertOne():
                 await inner.insert_one(request._doc)
@@ -208,11 +219,24 @@ class EmbeddedCollection:
                 raise TypeError(f"unsupported bulk operation {type(request).__name__}")
 
 
+class _OnThread:
+    """The mock collection's async methods, each run on the mock's thread."""
+
+    def __init__(self, collection: EmbeddedCollection) -> None:
+        self._collection = collection
+
+    def __getattr__(self, name: str) -> Any:
+        return functools.partial(self._collection.on_thread, name)
+
+
 class EmbeddedDatabase:
-    def __init__(self, inner: Any, counter: CommandCounter, changes: Changes, stores: Any) -> None:
+    def __init__(
+        self, inner: Any, counter: CommandCounter, changes: Changes, thread: MockThread, stores: Any
+    ) -> None:
         self._inner = inner
         self._counter = counter
         self._changes = changes
+        self._thread = thread
         self._stores = stores  # mongomock's DatabaseStore: the collections' documents
         self.name = inner.name
         self._collections: dict[str, EmbeddedCollection] = {}
@@ -223,7 +247,11 @@ class EmbeddedDatabase:
     def get_collection(self, name: str) -> EmbeddedCollection:
         if name not in self._collections:
             self._collections[name] = EmbeddedCollection(
-                self._inner[name], self._counter, self._changes, install(self._stores[name], name)
+                self._inner[name],
+                self._counter,
+                self._changes,
+                self._thread,
+                install(self._stores[name], name),
             )
         return self._collections[name]
 
@@ -232,33 +260,42 @@ class EmbeddedDatabase:
         self._counter.tick(name)
         if name == "ping":
             return {"ok": 1.0}
-        return await self._inner.command(command, **kwargs)
+        return await self._thread.complete(self._inner.command, command, **kwargs)
 
     async def list_collection_names(self) -> list[str]:
-        return await self._inner.list_collection_names()
+        return await self._thread.complete(self._inner.list_collection_names)
 
     async def drop_collection(self, name: str) -> None:
         self._changes.count += 1
         self._collections.pop(name, None)
-        await self._inner.drop_collection(name)
+        await self._thread.complete(self._inner.drop_collection, name)
 
 
 class EmbeddedClient:
     def __init__(self, counter: CommandCounter | None = None) -> None:
         # The synchronous mock underneath, for data_dir.py to load and snapshot the store
-        # between two awaits (a consistent state).
+        # (on the mock's thread, between two calls: a consistent state).
         self.sync_client = MockClient(tz_aware=False)
         self._inner = AsyncMongoMockClient(mock_mongo_client=self.sync_client)
         self.counter = counter or CommandCounter()
         self._changes = Changes()
+        self._thread = MockThread()
 
     @property
     def changes(self) -> int:
         return self._changes.count
 
+    async def exclusive(self, function: Callable[[], T]) -> T:
+        """Runs `function` on the mock's thread, alone: no store call runs meanwhile."""
+        return await self._thread.call(function)
+
     def __getitem__(self, name: str) -> EmbeddedDatabase:
         return EmbeddedDatabase(
-            self._inner[name], self.counter, self._changes, self.sync_client._store[name]
+            self._inner[name],
+            self.counter,
+            self._changes,
+            self._thread,
+            self.sync_client._store[name],
         )
 
     def get_database(self, name: str) -> EmbeddedDatabase:
@@ -266,7 +303,7 @@ class EmbeddedClient:
 
     async def drop_database(self, name: str) -> None:
         self._changes.count += 1
-        await self._inner.drop_database(name)
+        await self._thread.complete(self._inner.drop_database, name)
 
     async def close(self) -> None:
-        return None
+        self._thread.close()

@@ -129,6 +129,22 @@ class SegmentStore:
         )
         return await self.get_many(sizes)
 
+    async def change_list_size(
+        self, segment_id: int, now: datetime, *, by: int = 0, to: int | None = None
+    ) -> None:
+        """A STATIC segment's estimatedSize is its list size (loyalty seed), kept live by the
+        writers of the list: moved `by` a change's delta, or set `to` a fresh count."""
+        change: dict[str, Any] = {"$set": {"estimatedSizeUpdatedAt": _naive(now)}}
+        if to is not None:
+            change["$set"]["estimatedSize"] = to
+        elif by:
+            change["$inc"] = {"estimatedSize": by}
+        else:
+            return
+        await self._segments.update_one(
+            {"id": segment_id, "type": SegmentType.STATIC.value}, change
+        )
+
     async def delete(self, segment_id: int) -> bool:
         return (await self._segments.delete_one({"id": segment_id})).deleted_count == 1
 
@@ -225,6 +241,7 @@ def segment_changes(**fields: Any) -> dict[str, Any]:
         "is_default": "isDefault",
         "editable_by": "editableBy",
         "updated_at": "updatedAt",
+        "estimated_size_updated_at": "estimatedSizeUpdatedAt",
     }
     out: dict[str, Any] = {}
     for name, value in fields.items():

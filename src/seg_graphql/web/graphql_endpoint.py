@@ -101,6 +101,7 @@ class GraphQLEndpoint:
                 request_id=request_id,
                 settings=runtime.settings,
                 wake_imports=getattr(runtime, "wake_imports", None),
+                wake_estimates=getattr(runtime, "wake_estimates", None),
             )
             result = await self.schema.execute(
                 query,
