@@ -81,6 +81,7 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.import_max_bytes,
         graphiql=settings.graphiql,
+        compiled_execution=settings.compiled_execution,
     )
     app = Starlette(
         lifespan=lifespan,

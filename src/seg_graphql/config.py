@@ -43,3 +43,8 @@ class Settings(BaseSettings):
         default=1000, ge=1, le=10_000, description="Lines applied between two checkpoints"
     )
     log_level: str = "info"
+    # Compiled execution (issue 14): hot query documents run from a plan built once;
+    # false sends every request through Strawberry's generic execution, for diagnosis.
+    compiled_execution: bool = Field(
+        default=True, description="Run repeated query documents from a compiled plan"
+    )

@@ -25,6 +25,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from seg_graphql.domain.errors import AccessError
+from seg_graphql.execution import CompiledExecution
 from seg_graphql.graphql.context import Context
 from seg_graphql.graphql.errors import format_error
 from seg_graphql.web.metrics import Metrics
@@ -47,8 +48,10 @@ class GraphQLEndpoint:
         max_body_bytes: int,
         graphiql: bool,
         max_upload_bytes: int = 0,
+        compiled_execution: bool = True,
     ) -> None:
         self.schema = schema
+        self.execution = CompiledExecution(schema, enabled=compiled_execution)
         self.runtime = runtime  # app.state: the store and authenticator appear at start-up
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
@@ -86,7 +89,7 @@ class GraphQLEndpoint:
                 settings=runtime.settings,
                 wake_imports=getattr(runtime, "wake_imports", None),
             )
-            result = await self.schema.execute(
+            result = await self.execution.execute(
                 body["query"],
                 variable_values=body.get("variables"),
                 context_value=context,
