@@ -43,8 +43,8 @@ def passthrough_type(type_: GraphQLLeafType) -> type | None:
     return None
 
 
-def leaf_completer(type_: GraphQLLeafType) -> Completer:
-    coerce = _memoised_enum(type_) or type_.coerce_output_value
+def leaf_completer(type_: GraphQLLeafType, memos: dict[Any, dict[Any, Any]]) -> Completer:
+    coerce = _memoised_enum(type_, memos) or type_.coerce_output_value
     passthrough = passthrough_type(type_)
 
     def complete(run: Run, result: Any, path: Path) -> Any:
@@ -67,14 +67,26 @@ def leaf_completer(type_: GraphQLLeafType) -> Completer:
     return complete
 
 
-def _memoised_enum(type_: GraphQLLeafType) -> Callable[[Any], Any] | None:
+def enum_names(
+    type_: GraphQLLeafType, memos: dict[Any, dict[Any, Any]]
+) -> tuple[type, dict[Any, Any]] | None:
     """Strawberry's enum type scans every value to name a member; a member's name never
-    changes, so it is looked up once. Anything but a member of the enum goes through."""
+    changes, so each is looked up once, into `memos[type_]` (one per plan, shared by the
+    type's completers and the inline reads of `execute_fields`)."""
     members = getattr(type_, "wrapped_cls", None)
     if not isinstance(type_, GraphQLEnumType) or not isinstance(members, type):
         return None
+    return members, memos.setdefault(type_, {})
+
+
+def _memoised_enum(
+    type_: GraphQLLeafType, memos: dict[Any, dict[Any, Any]]
+) -> Callable[[Any], Any] | None:
+    found = enum_names(type_, memos)
+    if found is None:
+        return None
+    members, names = found
     coerce = type_.coerce_output_value
-    names: dict[Any, Any] = {}
 
     def coerce_member(value: Any) -> Any:
         if type(value) is not members:
@@ -89,6 +101,17 @@ def _memoised_enum(type_: GraphQLLeafType) -> Callable[[Any], Any] | None:
 
 def non_null_completer(inner: Completer, parent_name: str, field_name: str) -> Completer:
     message = f"Cannot return null for non-nullable field {parent_name}.{field_name}."
+    body = getattr(inner, "body", None)
+    if body is not None:
+        # Objects and lists complete to null only from null: check that here, once.
+        def complete_present(run: Run, result: Any, path: Path) -> Any:
+            if isinstance(result, Exception):
+                raise result
+            if result is None or result is Undefined:
+                raise TypeError(message)
+            return body(run, result, path)
+
+        return complete_present
 
     def complete(run: Run, result: Any, path: Path) -> Any:
         if isinstance(result, Exception):
@@ -102,6 +125,9 @@ def non_null_completer(inner: Completer, parent_name: str, field_name: str) -> C
 
 
 def object_completer(fields: Sequence[Any]) -> Completer:
+    def body(run: Run, result: Any, path: Path) -> Any:
+        return execute_fields(run, fields, result, path)
+
     def complete(run: Run, result: Any, path: Path) -> Any:
         if isinstance(result, Exception):
             raise result
@@ -109,6 +135,7 @@ def object_completer(fields: Sequence[Any]) -> Completer:
             return None
         return execute_fields(run, fields, result, path)
 
+    complete.body = body  # type: ignore[attr-defined]
     return complete
 
 
@@ -119,11 +146,7 @@ def list_completer(
         f"Expected Iterable, but did not find one for field '{parent_name}.{field_name}'."
     )
 
-    def complete(run: Run, result: Any, path: Path) -> Any:
-        if isinstance(result, Exception):
-            raise result
-        if result is None or result is Undefined:
-            return None
+    def body(run: Run, result: Any, path: Path) -> Any:
         if type(result) not in _PLAIN_SEQUENCES:
             if is_async_iterable(result):
                 return _complete_async_iterator(
@@ -133,6 +156,14 @@ def list_completer(
                 raise GraphQLError(not_iterable)
         return _complete_iterable(run, item, item_nullable, nodes, path, result)
 
+    def complete(run: Run, result: Any, path: Path) -> Any:
+        if isinstance(result, Exception):
+            raise result
+        if result is None or result is Undefined:
+            return None
+        return body(run, result, path)
+
+    complete.body = body  # type: ignore[attr-defined]
     return complete
 
 
@@ -273,6 +304,9 @@ def execute_fields(run: Run, fields: Sequence[Any], source: Any, path: Path | No
                     continue
                 if type(value) is field.passthrough:
                     results[field.key] = value
+                    continue
+                if type(value) is field.enum_class and value in field.enum_names:
+                    results[field.key] = field.enum_names[value]
                     continue
                 result = field.finish(run, value, path)
             else:

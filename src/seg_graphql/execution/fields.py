@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from inspect import isasyncgenfunction
@@ -30,6 +31,7 @@ from seg_graphql.execution.completion import (
     Completer,
     await_completed,
     complete_awaitable,
+    enum_names,
     passthrough_type,
 )
 from seg_graphql.execution.runtime import Run, is_awaitable
@@ -46,6 +48,7 @@ class Document:
     strawberry_schema: Any
     operation: Any
     fragment_definitions: dict[str, Any]
+    enum_memos: dict[Any, dict[Any, Any]] = dataclasses.field(default_factory=dict)
 
 
 class FieldPlan:
@@ -56,7 +59,17 @@ class FieldPlan:
     field's execution once the attribute is read, or when reading it raised), so the
     object's loop reads it inline."""
 
-    __slots__ = ("attribute", "execute", "fail", "finish", "key", "passthrough", "strategy")
+    __slots__ = (
+        "attribute",
+        "enum_class",
+        "enum_names",
+        "execute",
+        "fail",
+        "finish",
+        "key",
+        "passthrough",
+        "strategy",
+    )
 
     def __init__(
         self, key: str, execute: Callable[[Run, Any, Path | None], Any], strategy: str
@@ -66,6 +79,8 @@ class FieldPlan:
         self.strategy = strategy
         self.attribute: str | None = None
         self.passthrough: type | None = None
+        self.enum_class: type | None = None  # with enum_names: an enum member's known name
+        self.enum_names: dict[Any, Any] = {}
         self.finish: Callable[[Run, Any, Path | None], Any] | None = None
         self.fail: Callable[[Run, Exception, Path | None], None] | None = None
 
@@ -113,7 +128,10 @@ def plan_field(
     field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
     if strategy == "attribute" and field.default_resolver is getattr:
         plan.attribute = field.python_name
-        plan.passthrough = passthrough_type(get_named_type(field_def.type))
+        leaf_type = get_named_type(field_def.type)
+        plan.passthrough = passthrough_type(leaf_type)
+        if enum := enum_names(leaf_type, document.enum_memos):
+            plan.enum_class, plan.enum_names = enum
         plan.finish = finish
         plan.fail = fail
     return plan

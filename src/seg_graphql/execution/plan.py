@@ -173,7 +173,7 @@ class _Planner:
             nullable = not is_non_null_type(item_type)
             return list_completer(item, nullable, nodes, parent_name, field_name), False
         if is_leaf_type(type_):
-            return leaf_completer(type_), True
+            return leaf_completer(type_, self.document.enum_memos), True
         if is_object_type(type_):
             if type_.is_type_of is not None:
                 raise Unsupported(f"is_type_of on {type_.name}")
