@@ -10,7 +10,10 @@ Mutations run once: their side effects make a second run meaningless.
 What the second run cost is taken off the command counter, so tests that count round trips
 see the request they sent. A difference caused by state that moved between the two runs (a
 background import worker, a cache the first run filled) would not repeat: the pair is run
-once more, and only a difference that repeats is reported.
+again (up to three times) and only a difference that persists is reported. Against a real
+server, fields that fail concurrently report errors in the order the network answers, which
+varies on the generic path alone: a difference in the order of the errors only (same data,
+same errors, same cost) is accepted when the generic path is seen to vary that order itself.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class Differential:
         self.served: Counter[str] = Counter()  # how the suite's requests were served
         self.compared = 0
         self.repeated = 0
+        self.reordered = 0
         self.mismatches: list[str] = []
         self._in_flight = 0
         self._overlapped = False
@@ -68,34 +72,67 @@ class Differential:
         second = await self._other(execution, plan, query, kwargs, compiled_first)
         if second is None:
             return result
-        second_result, second_cost = second
         request_id = kwargs["context_value"].request_id
         self.compared += 1
-        if _same(result, second_result, request_id) and (
-            self._overlapped or first_cost == second_cost
-        ):
+        pair = ((result, first_cost), second)
+        if self._agree(*pair, request_id):
             self._restore(counter, after_first, names)
             return result
-        # Once more, both ways, on the state as it is now.
-        again = await self._other(execution, plan, query, kwargs, not compiled_first)
-        third = await self._other(execution, plan, query, kwargs, compiled_first)
-        self._restore(counter, after_first, names)
+        # Once more, both ways, on the state as it is now (up to three times).
+        for _ in range(3):
+            again = await self._other(execution, plan, query, kwargs, not compiled_first)
+            other = await self._other(execution, plan, query, kwargs, compiled_first)
+            if again and other and self._agree(again, other, request_id):
+                self._restore(counter, after_first, names)
+                self.repeated += 1
+                return result
         if (
             again
-            and third
-            and _same(again[0], third[0], request_id)
-            and (self._overlapped or again[1] == third[1])
+            and other
+            and await self._only_order_varies(
+                execution, plan, query, kwargs, again, other, request_id
+            )
         ):
-            self.repeated += 1
+            self._restore(counter, after_first, names)
+            self.reordered += 1
             return result
+        self._restore(counter, after_first, names)
+        labels = ("compiled", "generic") if compiled_first else ("generic", "compiled")
         self.mismatches.append(
             f"{query!r} variables={kwargs.get('variable_values')!r}\n"
-            f"  {'compiled' if compiled_first else 'generic'} ({first_cost} commands): "
-            f"{_bytes(result, request_id)!r}\n"
-            f"  {'generic' if compiled_first else 'compiled'} ({second_cost} commands): "
-            f"{_bytes(second_result, request_id)!r}"
+            + "".join(
+                f"  {label} ({cost} commands): {_bytes(answer, request_id)!r}\n"
+                for label, (answer, cost) in zip(labels * 2, (*pair, again, other), strict=True)
+            )
         )
         return result
+
+    def _agree(self, first: tuple[Any, int], second: tuple[Any, int], request_id: str) -> bool:
+        return _bytes(first[0], request_id) == _bytes(second[0], request_id) and (
+            self._overlapped or first[1] == second[1]
+        )
+
+    async def _only_order_varies(
+        self,
+        execution: CompiledExecution,
+        plan: OperationPlan,
+        query: str,
+        kwargs: dict,
+        first: tuple[Any, int],
+        second: tuple[Any, int],
+        request_id: str,
+    ) -> bool:
+        """Fields failing concurrently report their errors in the order they fail; against a
+        real server that order is the network's, and the generic path varies it too. Such a
+        difference is accepted only when the generic path is seen to vary it itself."""
+        if not _same_up_to_error_order(first, second, request_id, self._overlapped):
+            return False
+        seen = set()
+        for _ in range(5):
+            generic = await self._other(execution, plan, query, kwargs, True)
+            assert generic is not None
+            seen.add(_bytes(generic[0], request_id))
+        return len(seen) > 1
 
     async def _other(
         self,
@@ -155,7 +192,8 @@ class Differential:
         lines = [
             f"{total} executions: {compiled} compiled ({compiled / total:.0%}), "
             f"{total - compiled} generic; {self.compared} compared both ways, "
-            f"{self.repeated} re-run after state moved, {len(self.mismatches)} different"
+            f"{self.repeated} re-run after state moved, {self.reordered} with errors in an "
+            f"order the generic path itself varies, {len(self.mismatches)} different"
         ]
         lines += [f"  {count:5d}  {reason}" for reason, count in self.served.most_common()]
         return lines
@@ -179,8 +217,17 @@ def _bytes(result: Any, request_id: str) -> bytes:
     return orjson.dumps(payload)
 
 
-def _same(first: Any, second: Any, request_id: str) -> bool:
-    return _bytes(first, request_id) == _bytes(second, request_id)
+def _same_up_to_error_order(
+    first: tuple[Any, int], second: tuple[Any, int], request_id: str, overlapped: bool
+) -> bool:
+    def errors(result: Any) -> list[bytes]:
+        return sorted(orjson.dumps(format_error(e, request_id)) for e in result.errors or ())
+
+    return (
+        orjson.dumps(first[0].data) == orjson.dumps(second[0].data)
+        and errors(first[0]) == errors(second[0])
+        and (overlapped or first[1] == second[1])
+    )
 
 
 DIFFERENTIAL = Differential()
