@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -254,7 +255,10 @@ def _stock_app(*, with_limits: bool) -> Any:
 def serve(kind: str, port: int) -> None:
     import uvicorn
 
-    uvicorn.run(build_app(kind), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    application = build_app(kind)
+    gc.collect()  # as `seg-graphql serve` does, for every Python server alike
+    gc.freeze()
+    uvicorn.run(application, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
 # ------------------------------------------------------------------ driver side

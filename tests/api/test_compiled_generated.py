@@ -152,10 +152,15 @@ async def test_generated_documents_match(admin, store, seed):
         generic, generic_cost, compiled, compiled_cost = ran
         assert compiled is not None
         assert _bytes(compiled) == _bytes(generic), document
-        if compiled_cost != generic_cost:
-            # The app's background workers poll the store now and then: measure again.
-            _, generic_cost, _, compiled_cost = await run_both(document)  # type: ignore[misc]
-        assert compiled_cost == generic_cost, document
+        # Errors cancel sibling resolvers; against a real server what they had sent by then
+        # is the network's timing, so there only error-free documents must cost the same.
+        if store.embedded or not generic.errors:
+            for _ in range(3):
+                if compiled_cost == generic_cost:
+                    break
+                # The app's background workers poll the store now and then: measure again.
+                _, generic_cost, _, compiled_cost = await run_both(document)  # type: ignore[misc]
+            assert compiled_cost == generic_cost, document
         tally["compared"] += 1
         tally["with data"] += bool(generic.data)
         tally["with errors"] += bool(generic.errors)
