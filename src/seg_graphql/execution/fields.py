@@ -68,15 +68,11 @@ class FieldPlan:
         "finish",
         "key",
         "passthrough",
-        "strategy",
     )
 
-    def __init__(
-        self, key: str, execute: Callable[[Run, Any, Path | None], Any], strategy: str
-    ) -> None:
+    def __init__(self, key: str, execute: Callable[[Run, Any, Path | None], Any]) -> None:
         self.key = key
         self.execute = execute
-        self.strategy = strategy
         self.attribute: str | None = None
         self.passthrough: type | None = None
         self.enum_class: type | None = None  # with enum_names: an enum member's known name
@@ -99,9 +95,7 @@ def plan_field(
     nullable = not is_non_null_type(field_def.type)
     parent_name = parent_type.name
     if not (leaf and strategy in ("attribute", "typename")):
-        return FieldPlan(
-            key, _executor(key, parent_name, nodes, nullable, complete, resolve), strategy
-        )
+        return FieldPlan(key, _executor(key, parent_name, nodes, nullable, complete, resolve))
 
     def fail(run: Run, raw_error: Exception, parent_path: Path | None) -> None:
         run.handle_field_error(raw_error, nullable, nodes, Path(parent_path, key, parent_name))
@@ -124,7 +118,7 @@ def plan_field(
             return None
         return finish(run, result, parent_path)
 
-    plan = FieldPlan(key, execute, strategy)
+    plan = FieldPlan(key, execute)
     field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
     if strategy == "attribute" and field.default_resolver is getattr:
         plan.attribute = field.python_name
