@@ -151,7 +151,13 @@ async def test_generated_documents_match(admin, store, seed):
             return
         generic, generic_cost, compiled, compiled_cost = ran
         assert compiled is not None
-        assert _bytes(compiled) == _bytes(generic), document
+        if store.embedded or not (generic.errors or compiled.errors):
+            assert _bytes(compiled) == _bytes(generic), document
+        else:
+            # Against a real server, fields fail concurrently in the network's order, and
+            # which sibling errors are collected before a null reaches the root is timing:
+            # graphql-core's answer varies there too. The data must still be the same.
+            assert orjson.dumps(compiled.data) == orjson.dumps(generic.data), document
         # Errors cancel sibling resolvers; against a real server what they had sent by then
         # is the network's timing, so there only error-free documents must cost the same.
         if store.embedded or not generic.errors:
