@@ -1,28 +1,37 @@
-"""GraphQL-over-HTTP throughput: seg-graphql's endpoint vs stock Strawberry, same schema and data.
+"""GraphQL-over-HTTP throughput: seg-graphql's endpoint vs stock Strawberry and graphql-yoga.
 
-Three servers, each one uvicorn worker in its own process, serve the same 50 segments from the
-same in-memory objects behind the store interface (the embedded mock is never a benchmark
-backend) and authenticate the same API key:
-  ours          the lean endpoint, ParserCache + ValidationCache + cached limit rule, orjson
+Each server is one process (one uvicorn worker, or one Node process) serving the same 50
+segments from the same in-memory objects (the embedded mock is never a benchmark backend)
+and checking the same API key:
+  ours          the lean endpoint: cached parse and validation, compiled execution, orjson
   stock         strawberry.asgi.GraphQL with no extensions
   stock+limits  strawberry.asgi.GraphQL with QueryDepthLimiter, MaxAliasesLimiter, MaxTokensLimiter
+  yoga          graphql-yoga 5 on Node (bench/yoga, locked; started when `node` is present)
 A load generator in a separate process sends 50-item list queries (a picker's 3 fields, and
-every field); servers are measured in
-interleaved rounds (A B C A B C ...) and the medians and ratios are printed. Nothing is asserted.
+every field) to all of them, and the real-time membership check (`membership(userId,
+segmentIds)` with 20 ids, the user served from memory) to ours and stock Strawberry (yoga
+does not serve it). Servers are measured in interleaved rounds (A B C D A B C D ...); the
+medians of requests/s and of the p50/p99 latencies are printed, then one line of ratios.
+Nothing is asserted.
 
-    python bench/http_bench.py [--seconds 5] [--rounds 3] [--connections 16] [--query list full]
+    python bench/http_bench.py [--seconds 5] [--rounds 3] [--connections 16]
+                               [--query list full membership] [--no-yoga]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
+import hashlib
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -31,15 +40,29 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 KEY = "sgk_benchmark_key_0123456789abcdefghij"
+USER_ID = "bench-user"
+PYTHON_KINDS = ["ours", "stock", "stock+limits"]
+ALL_KINDS = [*PYTHON_KINDS, "yoga"]
 QUERIES = {
     # what a segment picker asks for: ~150 fields per response
     "list": """query List { segments(first: 50) { edges { node { id name type } } } }""",
     # every field of every segment, rules included: ~1,200 fields per response
     "full": """query List { segments(first: 50) { edges { cursor node {
   id technicalName name type editableBy isDefault teamId createdAt updatedAt fql
-  rules { include { field operator value } exclude { field operator value } }
-} } pageInfo { hasNextPage endCursor } } }""",
+  rules { include { field operator value } exclude { field operator value } } }
+} pageInfo { hasNextPage endCursor } } }""",
+    # the real-time check: is one user in these 20 segments, and why
+    "membership": """query List($userId: String!, $ids: [ID!]!) {
+  membership(userId: $userId, segmentIds: $ids) {
+    user { id tier points }
+    memberships { segment { id name } isMember state source listed weight }
+  }
+}""",
 }
+VARIABLES: dict[str, dict[str, Any]] = {
+    "membership": {"userId": USER_ID, "ids": [str(i) for i in range(1, 41, 2)]},
+}
+KINDS = {"list": ALL_KINDS, "full": ALL_KINDS, "membership": ["ours", "stock"]}
 
 
 # ------------------------------------------------------------------ server side
@@ -97,12 +120,77 @@ class InMemorySegments:
     async def get(self, segment_id: int) -> Any:
         return next((s for s in self.data if s.id == segment_id), None)
 
+    async def get_many(self, segment_ids: Any) -> dict[int, Any]:
+        wanted = set(segment_ids)
+        return {s.id: s for s in self.data if s.id in wanted}
+
+
+class InMemoryUsers:
+    """UserStore.resolve over one fixed user document (what the membership check reads)."""
+
+    doc: dict[str, Any] = {}
+
+    def __init__(self, _db: Any, tenant: str, **_options: Any) -> None:
+        self.tenant = tenant
+
+    async def resolve(self, user: str) -> dict[str, Any] | None:
+        return self.doc if user in (self.doc["userId"], self.doc["email"]) else None
+
+
+def _user() -> dict[str, Any]:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    return {
+        "userId": USER_ID,
+        "email": "bench@example.com",
+        "tier": "gold",
+        "points": 250,
+        "badges": ["early"],
+        "customFields": {},
+        "createdAt": now,
+        "updatedAt": now,
+    }
+
 
 def _patch_store() -> None:
-    from seg_graphql.services import segments
+    from seg_graphql.services import membership, segments
 
     InMemorySegments.data = _segments()
+    InMemoryUsers.doc = _user()
     segments.SegmentStore = InMemorySegments  # type: ignore[misc]
+    membership.SegmentStore = InMemorySegments  # type: ignore[misc]
+    membership.UserStore = InMemoryUsers  # type: ignore[misc]
+
+
+def _yoga_data(path: Path) -> None:
+    """The same segments and key for the Node server, as their GraphQL values."""
+
+    def criterion(c: Any) -> dict[str, Any]:
+        return {"field": c.field, "operator": c.operator.name, "value": c.value}
+
+    segments = [
+        {
+            "id": s.id,
+            "technicalName": s.technical_name,
+            "name": s.name,
+            "description": s.description,
+            "type": s.type.name,
+            "url": s.url,
+            "teamId": s.team_id,
+            "isDefault": s.is_default,
+            "editableBy": s.editable_by.name,
+            "estimatedSize": s.estimated_size,
+            "estimatedSizeUpdatedAt": None,
+            "createdAt": s.created_at.isoformat(),
+            "updatedAt": s.updated_at.isoformat(),
+            "rules": {
+                "include": [criterion(c) for c in s.rules.include],
+                "exclude": [criterion(c) for c in s.rules.exclude],
+            },
+        }
+        for s in _segments()
+    ]
+    key = {"hash": hashlib.sha256(KEY.encode()).hexdigest(), "tenant": "bench", "role": "ADMIN"}
+    path.write_text(json.dumps({"segments": segments, "keys": [key]}))
 
 
 def build_app(kind: str) -> Any:
@@ -167,7 +255,10 @@ def _stock_app(*, with_limits: bool) -> Any:
 def serve(kind: str, port: int) -> None:
     import uvicorn
 
-    uvicorn.run(build_app(kind), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    application = build_app(kind)
+    gc.collect()  # as `seg-graphql serve` does, for every Python server alike
+    gc.freeze()
+    uvicorn.run(application, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
 # ------------------------------------------------------------------ driver side
@@ -198,32 +289,37 @@ def _wait_ready(port: int, timeout: float = 30.0) -> None:
     raise RuntimeError(f"server on port {port} did not become ready")
 
 
-def _check_same_answer(ports: dict[str, int], query: str) -> None:
+def _post(port: int, name: str) -> dict[str, Any]:
     import httpx
 
-    answers = {}
-    for kind, port in ports.items():
-        r = httpx.post(
-            f"http://127.0.0.1:{port}/graphql",
-            json={"query": query},
-            headers={"Authorization": f"Bearer {KEY}"},
-            timeout=10,
-        )
-        answers[kind] = r.json()
+    r = httpx.post(
+        f"http://127.0.0.1:{port}/graphql",
+        json={"query": QUERIES[name], "variables": VARIABLES.get(name), "operationName": "List"},
+        headers={"Authorization": f"Bearer {KEY}"},
+        timeout=10,
+    )
+    return r.json()
+
+
+def _check_same_answer(ports: dict[str, int], name: str) -> None:
+    answers = {kind: _post(port, name) for kind, port in ports.items()}
     first = next(iter(answers.values()))
-    assert "errors" not in first, first
+    assert "errors" not in first and first.get("data"), first
     for kind, answer in answers.items():
         if answer != first:
-            raise RuntimeError(f"{kind} answers differently from the others")
-    print(f"all servers return the same {len(first['data']['segments']['edges'])} segments")
+            raise RuntimeError(f"{kind} answers differently from the others: {answer}")
+    print(f"all of {', '.join(ports)} return the same answer")
 
 
-def _load(port: int, query: str, seconds: float, connections: int) -> dict[str, float]:
+def _load(port: int, name: str, seconds: float, connections: int) -> dict[str, float]:
+    body = {"query": QUERIES[name], "operationName": "List"}
+    if name in VARIABLES:
+        body["variables"] = VARIABLES[name]
     spec = {
         "host": "127.0.0.1",
         "port": port,
         "path": "/graphql",
-        "body": json.dumps({"query": query, "operationName": "List"}),
+        "body": json.dumps(body),
         "headers": {"Authorization": f"Bearer {KEY}"},
         "seconds": seconds,
         "connections": connections,
@@ -237,53 +333,114 @@ def _load(port: int, query: str, seconds: float, connections: int) -> dict[str, 
     return json.loads(out.stdout)
 
 
+def _start_yoga(port: int, data: Path) -> subprocess.Popen | None:
+    node = shutil.which("node")
+    if node is None:
+        print("node not found: graphql-yoga is left out")
+        return None
+    folder = HERE / "yoga"
+    if not (folder / "node_modules").is_dir():
+        npm = shutil.which("npm")
+        if npm is None:
+            print("npm not found: graphql-yoga is left out")
+            return None
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=folder, check=True)
+    return subprocess.Popen([node, str(folder / "server.mjs"), str(port), str(data)])
+
+
 def drive(args: argparse.Namespace) -> None:
-    kinds = ["ours", "stock", "stock+limits"]
-    ports = {kind: _free_port() for kind in kinds}
+    ports = {kind: _free_port() for kind in ALL_KINDS}
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     procs = [
-        subprocess.Popen([sys.executable, __file__, "--serve", kind, "--port", str(port)], env=env)
-        for kind, port in ports.items()
+        subprocess.Popen(
+            [sys.executable, __file__, "--serve", kind, "--port", str(ports[kind])], env=env
+        )
+        for kind in PYTHON_KINDS
     ]
+    workdir = Path(tempfile.mkdtemp(prefix="seg-bench-"))
+    yoga = None
+    if not args.no_yoga:
+        _yoga_data(workdir / "data.json")
+        yoga = _start_yoga(ports["yoga"], workdir / "data.json")
+    if yoga is None:
+        del ports["yoga"]
+    else:
+        procs.append(yoga)
     try:
         for port in ports.values():
             _wait_ready(port)
         print(
             f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; "
             f"strawberry-graphql {_version('strawberry-graphql')}; "
+            f"{_node_versions() if yoga else 'no node'}; "
             f"{args.rounds} rounds x {args.seconds}s, {args.connections} connections, "
-            f"one uvicorn worker each, load generator in its own process"
+            f"one server process each, load generator in its own process"
         )
-        for name in args.query:
-            _measure(name, QUERIES[name], kinds, ports, args)
-
+        medians = {
+            name: _measure(name, [k for k in KINDS[name] if k in ports], ports, args)
+            for name in args.query
+        }
+        print("\n" + _ratios(medians))
     finally:
         for proc in procs:
             proc.terminate()
         for proc in procs:
             proc.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _measure(
-    name: str, query: str, kinds: list[str], ports: dict[str, int], args: argparse.Namespace
-) -> None:
+    name: str, kinds: list[str], ports: dict[str, int], args: argparse.Namespace
+) -> dict[str, float]:
     print(f"\nquery '{name}':")
-    _check_same_answer(ports, query)
-    for port in ports.values():  # warm-up: fill the caches, touch every code path
-        _load(port, query, 1.0, args.connections)
-    results: dict[str, list[float]] = {kind: [] for kind in kinds}
+    _check_same_answer({k: ports[k] for k in kinds}, name)
+    for kind in kinds:  # warm-up: fill the caches, plan the documents, touch every path
+        _load(ports[kind], name, 1.0, args.connections)
+    results: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
     for round_ in range(1, args.rounds + 1):
         for kind in kinds:
-            result = _load(ports[kind], query, args.seconds, args.connections)
+            result = _load(ports[kind], name, args.seconds, args.connections)
             if result["failures"]:
                 raise RuntimeError(f"{kind}: {result['failures']} failed requests")
-            results[kind].append(result["rps"])
-            print(f"  round {round_} {kind:13s} {result['rps']:8.0f} req/s")
-    medians = {kind: statistics.median(values) for kind, values in results.items()}
+            results[kind].append(result)
+            print(
+                f"  round {round_} {kind:13s} {result['rps']:8.0f} req/s"
+                f"   p50 {result['p50_ms']:6.1f} ms   p99 {result['p99_ms']:6.1f} ms"
+            )
+    medians = {}
     for kind in kinds:
-        print(f"  median {kind:13s} {medians[kind]:8.0f} req/s")
-    print(f"  ratio ours / stock         {medians['ours'] / medians['stock']:.2f}x")
-    print(f"  ratio ours / stock+limits  {medians['ours'] / medians['stock+limits']:.2f}x")
+        rps, p50, p99 = (
+            statistics.median(r[field] for r in results[kind])
+            for field in ("rps", "p50_ms", "p99_ms")
+        )
+        medians[kind] = rps
+        print(
+            f"  median {kind:13s} {rps:8.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms"
+            f"   p99/p50 {p99 / p50:.1f}"
+        )
+    for other in kinds[1:]:
+        print(f"  ratio ours / {other:13s} {medians['ours'] / medians[other]:.2f}x")
+    return medians
+
+
+def _ratios(medians: dict[str, dict[str, float]]) -> str:
+    def ratio(name: str, other: str) -> str:
+        found = medians.get(name, {})
+        if "ours" not in found or other not in found:
+            return "n/a"
+        return f"{found['ours'] / found[other]:.2f}"
+
+    return (
+        f"ratios: list ours/yoga={ratio('list', 'yoga')} ours/stock={ratio('list', 'stock')}; "
+        f"full ours/yoga={ratio('full', 'yoga')} ours/stock={ratio('full', 'stock')}; "
+        f"membership ours/stock={ratio('membership', 'stock')}"
+    )
+
+
+def _node_versions() -> str:
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    package = json.loads((HERE / "yoga/node_modules/graphql-yoga/package.json").read_text())
+    return f"node {node}, graphql-yoga {package['version']}"
 
 
 def _version(name: str) -> str:
@@ -294,12 +451,15 @@ def _version(name: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--serve", choices=["ours", "stock", "stock+limits"])
+    parser.add_argument("--serve", choices=PYTHON_KINDS)
     parser.add_argument("--port", type=int)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--query", nargs="+", choices=sorted(QUERIES), default=["list", "full"])
+    parser.add_argument(
+        "--query", nargs="+", choices=list(QUERIES), default=["list", "full", "membership"]
+    )
+    parser.add_argument("--no-yoga", action="store_true", help="leave graphql-yoga out")
     args = parser.parse_args()
     if args.serve:
         serve(args.serve, args.port)

@@ -1,6 +1,7 @@
 """A small HTTP/1.1 keep-alive load generator (asyncio streams), run in its own process.
 
-It sends one fixed POST over N connections for a fixed time and counts complete responses.
+It sends one fixed POST over N connections for a fixed time, counts complete responses and
+reports their latency percentiles (p50, p99).
 Written here rather than pulled in so the benchmark needs nothing beyond the test extras.
 """
 
@@ -13,11 +14,17 @@ import time
 
 
 async def _worker(
-    host: str, port: int, request: bytes, stop_at: float, counts: list[int], failures: list[int]
+    host: str,
+    port: int,
+    request: bytes,
+    stop_at: float,
+    counts: list[int],
+    failures: list[int],
+    latencies: list[float],
 ) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
-        while time.perf_counter() < stop_at:
+        while (sent := time.perf_counter()) < stop_at:
             writer.write(request)
             status_line = await reader.readline()
             length = 0
@@ -29,6 +36,7 @@ async def _worker(
                 if name.strip().lower() == b"content-length":
                     length = int(value.strip())
             await reader.readexactly(length)
+            latencies.append(time.perf_counter() - sent)
             if b" 200 " in status_line:
                 counts[0] += 1
             else:
@@ -55,11 +63,14 @@ async def run(
     ]
     head += [f"{k}: {v}" for k, v in headers.items()]
     request = ("\r\n".join(head) + "\r\n\r\n").encode() + body
-    counts, failures = [0], [0]
+    counts, failures, latencies = [0], [0], []
     started = time.perf_counter()
     stop_at = started + seconds
     await asyncio.gather(
-        *(_worker(host, port, request, stop_at, counts, failures) for _ in range(connections))
+        *(
+            _worker(host, port, request, stop_at, counts, failures, latencies)
+            for _ in range(connections)
+        )
     )
     elapsed = time.perf_counter() - started
     return {
@@ -67,7 +78,16 @@ async def run(
         "failures": failures[0],
         "seconds": elapsed,
         "rps": counts[0] / elapsed,
+        "p50_ms": _percentile(latencies, 0.50) * 1000,
+        "p99_ms": _percentile(latencies, 0.99) * 1000,
     }
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def main() -> None:

@@ -102,6 +102,7 @@ def create_app(
         max_upload_bytes=settings.import_max_bytes,
         graphiql=settings.graphiql,
         persisted_queries=PersistedQueries(settings.apq_max_entries),
+        compiled_execution=settings.compiled_execution,
     )
     routes = [
         Route("/graphql", graphql.handle, methods=["GET", "POST"]),

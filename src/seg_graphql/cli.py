@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import sys
@@ -73,8 +74,13 @@ def serve(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    application = create_app(settings)
+    # Start-up objects (schema, types, modules) live as long as the process: frozen out of
+    # the collector, full collections stop rescanning them, which trims latency spikes.
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
-        create_app(settings),
+        application,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,

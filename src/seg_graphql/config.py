@@ -83,3 +83,8 @@ class Settings(BaseSettings):
     embedded_user_warning: int = Field(
         default=10_000, ge=1, description="Users in one tenant beyond which serve warns once"
     )
+    # Compiled execution (issue 14): hot query documents run from a plan built once;
+    # false sends every request through Strawberry's generic execution, for diagnosis.
+    compiled_execution: bool = Field(
+        default=True, description="Run repeated query documents from a compiled plan"
+    )

@@ -313,6 +313,9 @@ class QueryLimiter:
         limiter = self
 
         class RequestLimits(SchemaExtension):
+            # The compiled execution path (execution/) runs this same check before a plan.
+            request_check = staticmethod(limiter.request_error)
+
             def on_execute(self) -> Iterator[None]:
                 context = self.execution_context
                 if context.graphql_document is not None and context.result is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 
 from seg_graphql.domain.errors import bad_input
 
@@ -22,6 +23,7 @@ def check_first(first: int, path: str = "first") -> int:
     return first
 
 
+@functools.lru_cache(maxsize=4096)  # a page encodes the same cursors request after request
 def encode_key(kind: str, key: str) -> str:
     return base64.urlsafe_b64encode(f"{kind}:{key}".encode()).decode().rstrip("=")
 

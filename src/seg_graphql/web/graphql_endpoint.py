@@ -30,6 +30,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from seg_graphql.domain.errors import AccessError
+from seg_graphql.execution import CompiledExecution
 from seg_graphql.graphql.context import Context
 from seg_graphql.graphql.errors import format_error
 from seg_graphql.graphql.limits import OPERATION_CODE
@@ -58,8 +59,10 @@ class GraphQLEndpoint:
         graphiql: bool,
         max_upload_bytes: int = 0,
         persisted_queries: PersistedQueries | None = None,
+        compiled_execution: bool = True,
     ) -> None:
         self.schema = schema
+        self.execution = CompiledExecution(schema, enabled=compiled_execution)
         self.runtime = runtime  # app.state: the store and authenticator appear at start-up
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
@@ -103,7 +106,7 @@ class GraphQLEndpoint:
                 wake_imports=getattr(runtime, "wake_imports", None),
                 wake_estimates=getattr(runtime, "wake_estimates", None),
             )
-            result = await self.schema.execute(
+            result = await self.execution.execute(
                 query,
                 variable_values=body.get("variables"),
                 context_value=context,

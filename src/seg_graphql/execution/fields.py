@@ -1,0 +1,325 @@
+"""How one planned field is resolved, chosen once from what Strawberry built for it.
+
+- a plain attribute (Strawberry's "basic field"): `getattr`, no resolve info at all;
+- a Strawberry resolver with no field extensions, permissions or exception handlers: the
+  Python function is called directly, as Strawberry's wrapper would call it (`self`, `info`
+  and converted arguments), with an `Info` built only when the resolver asks for one or
+  takes arguments;
+- anything else: the field's own graphql-core resolve function with a full resolve info,
+  exactly as graphql-core calls it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from inspect import isasyncgenfunction
+from typing import Any
+
+from graphql import GraphQLField, GraphQLObjectType, get_named_type, is_non_null_type
+from graphql.execution.collect_fields import FieldDetailsList
+from graphql.execution.executor import default_field_resolver
+from graphql.execution.values import get_argument_values
+from graphql.pyutils import Path
+from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo
+from strawberry.schema.schema_converter import GraphQLCoreConverter, get_arguments
+from strawberry.types.field import StrawberryField
+from strawberry.utils.await_maybe import await_maybe
+
+from seg_graphql.execution.completion import (
+    Completer,
+    await_completed,
+    complete_awaitable,
+    enum_names,
+    passthrough_type,
+)
+from seg_graphql.execution.runtime import Run, is_awaitable
+
+Resolve = Callable[[Run, Any, Path | None], Any]
+
+_WRAPPER = "GraphQLCoreConverter.from_resolver.<locals>."
+
+
+@dataclass(frozen=True)
+class Document:
+    """What every field of one planned operation shares."""
+
+    strawberry_schema: Any
+    operation: Any
+    fragment_definitions: dict[str, Any]
+    enum_memos: dict[Any, dict[Any, Any]] = dataclasses.field(default_factory=dict)
+
+
+class FieldPlan:
+    """One response key of a selection set: `execute(run, source, parent_path)`.
+
+    A plain attribute holding a leaf also offers `attribute` (its Python name),
+    `passthrough` (a value type stored as is), and `finish` / `fail` (the rest of the
+    field's execution once the attribute is read, or when reading it raised), so the
+    object's loop reads it inline."""
+
+    __slots__ = (
+        "attribute",
+        "enum_class",
+        "enum_names",
+        "execute",
+        "fail",
+        "finish",
+        "key",
+        "passthrough",
+    )
+
+    def __init__(self, key: str, execute: Callable[[Run, Any, Path | None], Any]) -> None:
+        self.key = key
+        self.execute = execute
+        self.attribute: str | None = None
+        self.passthrough: type | None = None
+        self.enum_class: type | None = None  # with enum_names: an enum member's known name
+        self.enum_names: dict[Any, Any] = {}
+        self.finish: Callable[[Run, Any, Path | None], Any] | None = None
+        self.fail: Callable[[Run, Exception, Path | None], None] | None = None
+
+
+def plan_field(
+    document: Document,
+    parent_type: GraphQLObjectType,
+    key: str,
+    field_def: GraphQLField,
+    details: FieldDetailsList,
+    complete: Completer,
+    leaf: bool,
+) -> FieldPlan:
+    nodes = [d.node for d in details]
+    resolve, strategy = _resolver(document, parent_type, field_def, details, nodes)
+    nullable = not is_non_null_type(field_def.type)
+    parent_name = parent_type.name
+    if not (leaf and strategy in ("attribute", "typename")):
+        return FieldPlan(key, _executor(key, parent_name, nodes, nullable, complete, resolve))
+
+    def fail(run: Run, raw_error: Exception, parent_path: Path | None) -> None:
+        run.handle_field_error(raw_error, nullable, nodes, Path(parent_path, key, parent_name))
+
+    def finish(run: Run, result: Any, parent_path: Path | None) -> Any:
+        try:
+            if is_awaitable(result):
+                path = Path(parent_path, key, parent_name)
+                return complete_awaitable(run, complete, nullable, nodes, path, result)
+            return complete(run, result, None)  # type: ignore[arg-type]
+        except Exception as raw_error:
+            fail(run, raw_error, parent_path)
+            return None
+
+    def execute(run: Run, source: Any, parent_path: Path | None) -> Any:
+        try:
+            result = resolve(run, source, None)
+        except Exception as raw_error:
+            fail(run, raw_error, parent_path)
+            return None
+        return finish(run, result, parent_path)
+
+    plan = FieldPlan(key, execute)
+    field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if strategy == "attribute" and field.default_resolver is getattr:
+        plan.attribute = field.python_name
+        leaf_type = get_named_type(field_def.type)
+        plan.passthrough = passthrough_type(leaf_type)
+        if enum := enum_names(leaf_type, document.enum_memos):
+            plan.enum_class, plan.enum_names = enum
+        plan.finish = finish
+        plan.fail = fail
+    return plan
+
+
+def _executor(
+    key: str,
+    parent_name: str,
+    nodes: list[Any],
+    nullable: bool,
+    complete: Completer,
+    resolve: Resolve,
+) -> Callable[[Run, Any, Path | None], Any]:
+    """graphql-core's `execute_field`, minus what the plan already knows."""
+
+    def execute(run: Run, source: Any, parent_path: Path | None) -> Any:
+        path = Path(parent_path, key, parent_name)
+        try:
+            result = resolve(run, source, path)
+            if is_awaitable(result):
+                return complete_awaitable(run, complete, nullable, nodes, path, result)
+            completed = complete(run, result, path)
+            if is_awaitable(completed):
+                return await_completed(run, nullable, nodes, path, completed)
+            return completed
+        except Exception as raw_error:
+            run.handle_field_error(raw_error, nullable, nodes, path)
+            return None
+
+    return execute
+
+
+def _resolver(
+    document: Document,
+    parent_type: GraphQLObjectType,
+    field_def: GraphQLField,
+    details: FieldDetailsList,
+    nodes: list[Any],
+) -> tuple[Resolve, str]:
+    field_name = nodes[0].name.value
+    if field_name == "__typename":
+        name = parent_type.name
+        return (lambda run, source, path: name), "typename"
+    field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    resolve_fn = field_def.resolve
+    wrapper = getattr(resolve_fn, "__qualname__", "")
+    if isinstance(field, StrawberryField) and wrapper == _WRAPPER + "_get_basic_result":
+        return _attribute(field), "attribute"
+    if (
+        isinstance(field, StrawberryField)
+        and wrapper in (_WRAPPER + "_resolver", _WRAPPER + "_async_resolver")
+        and field.base_resolver is not None
+        and not field.extensions
+        and not _closure_value(resolve_fn, "field_exception_handlers")
+        and not isasyncgenfunction(field.base_resolver._unbound_wrapped_func)
+        and (wrapper.endswith("_async_resolver")) == field.is_async
+    ):
+        return _strawberry_resolver(document, parent_type, field_def, field, details), "resolver"
+    return _generic(document, parent_type, field_def, details), "generic"
+
+
+def _closure_value(function: Any, name: str) -> Any:
+    code = function.__code__
+    return function.__closure__[code.co_freevars.index(name)].cell_contents
+
+
+def _attribute(field: StrawberryField) -> Resolve:
+    name = field.python_name
+    default = field.default_resolver
+    if default is getattr:
+        return lambda run, source, path: getattr(source, name)
+    return lambda run, source, path: default(source, name)
+
+
+def _arguments(field_def: GraphQLField, details: FieldDetailsList) -> Callable[[Run], dict]:
+    """graphql-core's argument values, coerced per request (variables may feed them)."""
+    node = details[0].node
+    if not (field_def.args or node.arguments):
+        return lambda run: {}
+    return lambda run: get_argument_values(field_def, node, run.variables, None, False)
+
+
+def _raw_info(
+    document: Document,
+    parent_type: GraphQLObjectType,
+    field_def: GraphQLField,
+    nodes: list[Any],
+) -> Callable[[Run, Path], Any]:
+    """The resolve info Strawberry's execution context builds for a field."""
+    field_name = nodes[0].name.value
+    graphql_schema = document.strawberry_schema._schema
+    operation = document.operation
+    fragments = document.fragment_definitions
+    return_type = field_def.type
+
+    def build(run: Run, path: Path) -> Any:
+        return _OperationContextAwareGraphQLResolveInfo(
+            field_name,
+            nodes,
+            return_type,
+            parent_type,
+            path,
+            graphql_schema,
+            fragments,
+            run.root_value,
+            operation,
+            run.variables.coerced,
+            run.context,
+            is_awaitable,
+            None,
+            run.async_helpers,
+            None,
+        )
+
+    return build
+
+
+def _generic(
+    document: Document,
+    parent_type: GraphQLObjectType,
+    field_def: GraphQLField,
+    details: FieldDetailsList,
+) -> Resolve:
+    nodes = [d.node for d in details]
+    resolve_fn = field_def.resolve or default_field_resolver
+    arguments = _arguments(field_def, details)
+    raw_info = _raw_info(document, parent_type, field_def, nodes)
+
+    def resolve(run: Run, source: Any, path: Path | None) -> Any:
+        assert path is not None
+        args = arguments(run)
+        return resolve_fn(source, raw_info(run, path), **args)
+
+    return resolve
+
+
+def _strawberry_resolver(
+    document: Document,
+    parent_type: GraphQLObjectType,
+    field_def: GraphQLField,
+    field: StrawberryField,
+    details: FieldDetailsList,
+) -> Resolve:
+    """What Strawberry's `_resolver` / `_async_resolver` do for a field without extensions."""
+    schema = document.strawberry_schema
+    config = schema.config
+    scalar_registry = schema.schema_converter.scalar_registry
+    info_class = config.info_class
+    nodes = [d.node for d in details]
+    raw_info = _raw_info(document, parent_type, field_def, nodes)
+    arguments = _arguments(field_def, details)
+    call = field.base_resolver
+    assert call is not None
+    takes_arguments = bool(field.arguments)
+    takes_self = call.self_parameter is not None
+    parent_parameter = call.parent_parameter.name if call.parent_parameter else None
+    root_parameter = call.root_parameter.name if call.root_parameter else None
+    info_parameter = call.info_parameter.name if call.info_parameter else None
+    needs_info = takes_arguments or info_parameter is not None
+
+    def invoke(run: Run, source: Any, path: Path | None, raw_args: dict) -> Any:
+        info = info_class(_raw_info=raw_info(run, path), _field=field) if needs_info else None
+        if takes_arguments:
+            args, kwargs = get_arguments(
+                field=field,
+                source=source,
+                info=info,  # type: ignore[arg-type]
+                kwargs=raw_args,
+                config=config,
+                scalar_registry=scalar_registry,
+            )
+            return call(*args, **kwargs)
+        kwargs = {}
+        if parent_parameter:
+            kwargs[parent_parameter] = source
+        if root_parameter:
+            kwargs[root_parameter] = source
+        if info_parameter:
+            kwargs[info_parameter] = info
+        return call(source, **kwargs) if takes_self else call(**kwargs)
+
+    if not field.is_async:
+
+        def resolve(run: Run, source: Any, path: Path | None) -> Any:
+            return invoke(run, source, path, arguments(run))
+
+        return resolve
+
+    async def resolve_async(run: Run, source: Any, path: Path | None, raw_args: dict) -> Any:
+        # Strawberry's async wrapper converts arguments and builds Info inside the
+        # coroutine, i.e. only once the executor awaits it: so do we.
+        return await await_maybe(invoke(run, source, path, raw_args))
+
+    def resolve(run: Run, source: Any, path: Path | None) -> Any:
+        return resolve_async(run, source, path, arguments(run))
+
+    return resolve
