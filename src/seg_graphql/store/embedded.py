@@ -11,6 +11,7 @@ time (see embedded_thread.py), so the event loop stays free while it works.
 from __future__ import annotations
 
 import inspect
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ from pymongo.results import BulkWriteResult
 from seg_graphql.store.embedded_thread import MockThread
 from seg_graphql.store.monitoring import CommandCounter
 
-OPS_PER_CALL = 100
+SLICE_SECONDS = 0.05
 
 
 class EmbeddedCursor:
@@ -100,14 +101,13 @@ class EmbeddedCollection:
         counts = {"nInserted": 0, "nMatched": 0, "nModified": 0, "nRemoved": 0, "nUpserted": 0}
         upserted: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
-        # On the mock's thread OPS_PER_CALL at a time: one hop per operation cost a third of
-        # an import's speed; other calls wait for one slice, not for the whole bulk.
-        for start in range(0, len(requests), OPS_PER_CALL):
-            await self._thread.complete(
-                self._apply_slice, requests, start, ordered, counts, upserted, errors
+        # On the mock's thread, in slices of about SLICE_SECONDS: few hops while operations
+        # are quick, and other calls wait for one slice, not for a whole bulk of slow ones.
+        done = 0
+        while done < len(requests) and not (errors and ordered):
+            done = await self._thread.complete(
+                self._apply_slice, requests, done, ordered, counts, upserted, errors
             )
-            if errors and ordered:
-                break
         result = {**counts, "upserted": upserted, "writeErrors": errors, "writeConcernErrors": []}
         if errors:
             raise BulkWriteError(result)
@@ -121,9 +121,13 @@ class EmbeddedCollection:
         counts: dict[str, int],
         upserted: list[dict[str, Any]],
         errors: list[dict[str, Any]],
-    ) -> None:
-        """Never suspends (the mock's methods do not): it runs whole on the mock's thread."""
-        for index in range(start, min(start + OPS_PER_CALL, len(requests))):
+    ) -> int:
+        """Applies operations from `start` for about SLICE_SECONDS; returns where it stopped.
+        Never suspends (the mock's methods do not): it runs whole on the mock's thread."""
+        until = time.monotonic() + SLICE_SECONDS
+        for index in range(start, len(requests)):
+            if index > start and time.monotonic() > until:
+                return index
             request = requests[index]
             try:
                 await self._apply(request, index, counts, upserted)
@@ -137,7 +141,8 @@ class EmbeddedCollection:
                     }
                 )
                 if ordered:
-                    return
+                    return index + 1
+        return len(requests)
 
     async def _apply(
         self, request: Any, index: int, counts: dict[str, int], upserted: list[dict[str, Any]]
