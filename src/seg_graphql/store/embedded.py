@@ -11,8 +11,8 @@ stays free while it works.
 
 from __future__ import annotations
 
-import functools
 import inspect
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -26,6 +26,7 @@ from seg_graphql.store.embedded_index import IndexedCollectionStore, install
 from seg_graphql.store.embedded_thread import MockThread, run_to_end
 from seg_graphql.store.monitoring import CommandCounter
 
+SLICE_SECONDS = 0.05
 T = TypeVar("T")
 
 
@@ -161,7 +162,34 @@ class EmbeddedCollection:
         counts = {"nInserted": 0, "nMatched": 0, "nModified": 0, "nRemoved": 0, "nUpserted": 0}
         upserted: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
-        for index, request in enumerate(requests):
+        # On the mock's thread, in slices of about SLICE_SECONDS: few hops while operations
+        # are quick, and other calls wait for one slice, not for a whole bulk of slow ones.
+        done = 0
+        while done < len(requests) and not (errors and ordered):
+            done = await self._thread.complete(
+                self._apply_slice, requests, done, ordered, counts, upserted, errors
+            )
+        result = {**counts, "upserted": upserted, "writeErrors": errors, "writeConcernErrors": []}
+        if errors:
+            raise BulkWriteError(result)
+        return BulkWriteResult(result, acknowledged=True)
+
+    async def _apply_slice(
+        self,
+        requests: Sequence[Any],
+        start: int,
+        ordered: bool,
+        counts: dict[str, int],
+        upserted: list[dict[str, Any]],
+        errors: list[dict[str, Any]],
+    ) -> int:
+        """Applies operations from `start` for about SLICE_SECONDS; returns where it stopped.
+        Never suspends (the mock's methods do not): it runs whole on the mock's thread."""
+        until = time.monotonic() + SLICE_SECONDS
+        for index in range(start, len(requests)):
+            if index > start and time.monotonic() > until:
+                return index
+            request = requests[index]
             try:
                 await self._apply(request, index, counts, upserted)
             except DuplicateKeyError as exc:
@@ -174,16 +202,24 @@ class EmbeddedCollection:
                     }
                 )
                 if ordered:
-                    break
-        result = {**counts, "upserted": upserted, "writeErrors": errors, "writeConcernErrors": []}
-        if errors:
-            raise BulkWriteError(result)
-        return BulkWriteResult(result, acknowledged=True)
+                    return index + 1
+        return len(requests)
 
     async def _apply(
         self, request: Any, index: int, counts: dict[str, int], upserted: list[dict[str, Any]]
     ) -> None:
-        inner = _OnThread(self)  # one call at a time: the loop runs between
+        """On the mock's thread (in _apply_slice): an update marks the indexes it may change
+        stale right there, before the next operation looks anything up."""
+        try:
+            await self._apply_one(request, index, counts, upserted)
+        finally:
+            if self._index is not None and isinstance(request, UpdateOne | UpdateMany | ReplaceOne):
+                self._index.note_update(request._filter, request._doc)
+
+    async def _apply_one(
+        self, request: Any, index: int, counts: dict[str, int], upserted: list[dict[str, Any]]
+    ) -> None:
+        inner = self._inner
         match request:
             case InsertOne():
                 await inner.insert_one(request._doc)
@@ -217,16 +253,6 @@ class EmbeddedCollection:
                 counts["nRemoved"] += (await inner.delete_many(request._filter)).deleted_count
             case _:
                 raise TypeError(f"unsupported bulk operation {type(request).__name__}")
-
-
-class _OnThread:
-    """The mock collection's async methods, each run on the mock's thread."""
-
-    def __init__(self, collection: EmbeddedCollection) -> None:
-        self._collection = collection
-
-    def __getattr__(self, name: str) -> Any:
-        return functools.partial(self._collection.on_thread, name)
 
 
 class EmbeddedDatabase:
