@@ -102,8 +102,17 @@ class GraphQLEndpoint:
             return _json(payload, 200, request_id)
         except BodyTooLarge:
             return _with_id(_too_large(self.max_upload_bytes), request_id)
-        except InvalidOperationTypeError:
-            return _failure(405, "mutations need POST", "BAD_REQUEST", request_id)
+        except InvalidOperationTypeError as exc:
+            if exc.operation_type == OperationType.SUBSCRIPTION:
+                return _failure(
+                    400,
+                    "this API has no subscriptions; poll with a query",
+                    "BAD_REQUEST",
+                    request_id,
+                )
+            response = _failure(405, "mutations need POST", "BAD_REQUEST", request_id)
+            response.headers["Allow"] = "POST"
+            return response
         except AccessError as exc:
             outcome = exc.code.value.lower()
             status = 401 if outcome == "unauthenticated" else 403
@@ -163,8 +172,7 @@ class GraphQLEndpoint:
                 except orjson.JSONDecodeError:
                     return _failure(400, "variables is not valid JSON", "BAD_REQUEST")
         else:
-            content_type = request.headers.get("content-type", "")
-            if not content_type.startswith("application/json"):
+            if _media_type(request) != "application/json":
                 return _failure(
                     415,
                     "send the request as application/json (or multipart/form-data with files)",
@@ -198,10 +206,13 @@ def _check_params(params: Any) -> dict[str, Any] | Response:
     return params
 
 
+def _media_type(request: Request) -> str:
+    """The Content-Type without its parameters: 'application/jsonx' is not JSON."""
+    return request.headers.get("content-type", "").partition(";")[0].strip().lower()
+
+
 def _is_multipart(request: Request) -> bool:
-    return request.method == "POST" and request.headers.get("content-type", "").startswith(
-        "multipart/form-data"
-    )
+    return request.method == "POST" and _media_type(request) == "multipart/form-data"
 
 
 def _request_id(request: Request) -> str:
