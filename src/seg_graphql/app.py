@@ -18,8 +18,10 @@ from seg_graphql.jobs.imports import ImportWorker
 from seg_graphql.jobs.leases import Leases, new_owner_id
 from seg_graphql.jobs.list_expiry import ListExpirySweeper
 from seg_graphql.services.auth import Authenticator, mint_key
+from seg_graphql.services.clock import utc_now
 from seg_graphql.store.api_keys import ApiKeyStore
 from seg_graphql.store.client import Store, connect, prepare
+from seg_graphql.store.import_queue import ImportQueue
 from seg_graphql.web.graphql_endpoint import GraphQLEndpoint
 from seg_graphql.web.health import healthz, readyz
 from seg_graphql.web.metrics import Metrics
@@ -41,8 +43,21 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = store is None
-        opened = store or connect(settings.mongodb_url, settings.database)
+        opened = store or connect(
+            settings.mongodb_url,
+            settings.database,
+            server_timeout_ms=settings.server_selection_timeout_ms,
+        )
         await prepare(opened)
+        if opened.capabilities.server == "ferretdb":
+            log.warning(
+                "the store is FerretDB %s: a test lane, not a production store; it is not "
+                "atomic and loses concurrent writes to one document (use MongoDB)",
+                opened.capabilities.version,
+            )
+        opened.counter.observer = metrics.store_command
+        queue = ImportQueue(opened.db, owner="metrics")
+        metrics.queue_probe = lambda: queue.backlog(utc_now())
         app.state.store = opened
         app.state.authenticator = Authenticator(
             ApiKeyStore(opened.db), ttl_seconds=settings.auth_cache_seconds
@@ -63,12 +78,11 @@ def create_app(
             batch_lines=settings.import_batch_lines,
         )
         app.state.wake_imports = importer.wake
+        jobs = [sweeper.periodic(), refresher.periodic(), importer.periodic()]
+        for job in jobs:
+            job.on_success = metrics.job_succeeded
         try:
-            async with (
-                sweeper.periodic().running(),
-                refresher.periodic().running(),
-                importer.periodic().running(),
-            ):
+            async with jobs[0].running(), jobs[1].running(), jobs[2].running():
                 yield
         finally:
             if owned:
@@ -81,6 +95,8 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.import_max_bytes,
         graphiql=settings.graphiql,
+        request_timeout_seconds=settings.request_timeout_seconds,
+        max_concurrent_requests=settings.max_concurrent_requests,
     )
     app = Starlette(
         lifespan=lifespan,

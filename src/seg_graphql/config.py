@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -42,4 +44,30 @@ class Settings(BaseSettings):
     import_batch_lines: int = Field(
         default=1000, ge=1, le=10_000, description="Lines applied between two checkpoints"
     )
-    log_level: str = "info"
+    # Faults, load and operations (issue 11): bounded work per request, honest outages, logs.
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = Field(
+        default="info", description="Least severe log level written"
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="text", description="json: one JSON object per line; text: for a terminal"
+    )
+    server_selection_timeout_ms: int = Field(
+        default=2_000, ge=100, description="How long a request waits for an unreachable store"
+    )
+    request_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Deadline of one request, its database work included"
+    )
+    max_concurrent_requests: int = Field(
+        default=64, ge=1, description="GraphQL requests served at once; beyond, 503 at once"
+    )
+    idle_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Idle and slow-header connections are closed after this"
+    )
+    allow_embedded: bool = Field(
+        default=True, description="Whether serve may run on the embedded store (images: no)"
+    )
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value

@@ -7,6 +7,7 @@ encoding. Measured ~2x the stock view's requests per second (bench/http_bench.py
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -14,6 +15,7 @@ import uuid
 from typing import Any
 
 import orjson
+import pymongo
 import strawberry
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -26,13 +28,19 @@ from strawberry.types.graphql import OperationType
 
 from seg_graphql.domain.errors import AccessError
 from seg_graphql.graphql.context import Context
-from seg_graphql.graphql.errors import format_error
+from seg_graphql.graphql.errors import OUTAGE_MESSAGES, format_error
+from seg_graphql.store.errors import TIMEOUT, UNAVAILABLE, outage_code
+from seg_graphql.web.access_log import AccessRecord
+from seg_graphql.web.admission import Admission
 from seg_graphql.web.metrics import Metrics
 from seg_graphql.web.uploads import BadMultipart, BodyTooLarge, has_preflight_header, read_multipart
 
 log = logging.getLogger("seg_graphql.web")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_RETRY_AFTER_BUSY = "1"
+_RETRY_AFTER_OUTAGE = "5"
+_DEADLINE_GRACE_SECONDS = 1.0  # the driver's own timeout fires first and says which call
 _QUERY_ONLY = (OperationType.QUERY,)
 _ALL_OPERATIONS = (OperationType.QUERY, OperationType.MUTATION)
 
@@ -47,6 +55,8 @@ class GraphQLEndpoint:
         max_body_bytes: int,
         graphiql: bool,
         max_upload_bytes: int = 0,
+        request_timeout_seconds: float = 10.0,
+        max_concurrent_requests: int = 64,
     ) -> None:
         self.schema = schema
         self.runtime = runtime  # app.state: the store and authenticator appear at start-up
@@ -56,18 +66,40 @@ class GraphQLEndpoint:
         self.max_upload_bytes = (max_upload_bytes or max_body_bytes) + 64 * 1024
         self.graphiql = graphiql
         self._ide_html = get_graphql_ide_html() if graphiql else ""
+        self.deadline = request_timeout_seconds
+        self.admission = Admission(max_concurrent_requests)
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
-        request_id = _request_id(request)
-        operation = "anonymous"
-        outcome = "error"
+        record = AccessRecord(request_id=_request_id(request), method=request.method)
+        response: Response | None = None
+        try:
+            with self.admission.slot() as admitted:
+                if not admitted:
+                    response = _failure(
+                        503,
+                        f"the server is serving its limit of {self.admission.limit} requests; "
+                        "retry shortly",
+                        UNAVAILABLE,
+                        record.request_id,
+                    )
+                    response.headers["Retry-After"] = _RETRY_AFTER_BUSY
+                else:
+                    response = await self._handle(request, record)
+            return response
+        finally:
+            record.status = response.status_code if response is not None else 500
+            record.codes = getattr(response, "error_codes", [])
+            self.metrics.observe(record, time.perf_counter() - started)
+            record.write(time.perf_counter() - started)
+
+    async def _handle(self, request: Request, record: AccessRecord) -> Response:
+        request_id = record.request_id
         form: FormData | None = None
         try:
             if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
                 if not self.graphiql:
                     return _failure(404, "GraphiQL is disabled", "NOT_FOUND", request_id)
-                outcome = "ide"
                 return HTMLResponse(self._ide_html)
             runtime = self.runtime
             authorization = request.headers.get("authorization")
@@ -77,8 +109,9 @@ class GraphQLEndpoint:
             body, form = await self._read_params(request)
             if isinstance(body, Response):
                 return _with_id(body, request_id)
-            operation = self.metrics.operation_label(body.get("operationName"))
+            record.name_operation(body.get("operationName"))
             principal = principal or await runtime.authenticator.authenticate(authorization)
+            record.tenant = principal.tenant
             context = Context(
                 store=runtime.store,
                 principal=principal,
@@ -86,20 +119,17 @@ class GraphQLEndpoint:
                 settings=runtime.settings,
                 wake_imports=getattr(runtime, "wake_imports", None),
             )
-            result = await self.schema.execute(
-                body["query"],
-                variable_values=body.get("variables"),
-                context_value=context,
-                operation_name=body.get("operationName"),
-                allowed_operation_types=_QUERY_ONLY if request.method == "GET" else _ALL_OPERATIONS,
-            )
+            result = await self._execute(body, context, request.method)
             payload: dict[str, Any] = {"data": result.data}
+            status = 200
             if result.errors:
                 payload["errors"] = [format_error(e, request_id) for e in result.errors]
-                outcome = "partial" if result.data else "error"
-            else:
-                outcome = "ok"
-            return _json(payload, 200, request_id)
+                if any(_code(e) == UNAVAILABLE for e in payload["errors"]):
+                    status = 503
+            response = _json(payload, status, request_id)
+            if status == 503:
+                response.headers["Retry-After"] = _RETRY_AFTER_OUTAGE
+            return response
         except BodyTooLarge:
             return _with_id(_too_large(self.max_upload_bytes), request_id)
         except InvalidOperationTypeError as exc:
@@ -114,13 +144,23 @@ class GraphQLEndpoint:
             response.headers["Allow"] = "POST"
             return response
         except AccessError as exc:
-            outcome = exc.code.value.lower()
-            status = 401 if outcome == "unauthenticated" else 403
+            status = 401 if exc.code.value == "UNAUTHENTICATED" else 403
             response = _failure(status, exc.message, exc.code.value, request_id)
             if status == 401:
                 response.headers["WWW-Authenticate"] = "Bearer"
             return response
-        except Exception:
+        except TimeoutError:
+            log.warning("request %s ran past its %.1f s deadline", request_id, self.deadline)
+            return _failure(200, OUTAGE_MESSAGES[TIMEOUT], TIMEOUT, request_id)
+        except Exception as exc:
+            outage = outage_code(exc)
+            if outage == UNAVAILABLE:
+                log.warning("request %s: the store is unreachable (%s)", request_id, exc)
+                response = _failure(503, OUTAGE_MESSAGES[UNAVAILABLE], outage)
+                response.headers["Retry-After"] = _RETRY_AFTER_OUTAGE
+                return _with_id(response, request_id)
+            if outage == TIMEOUT:
+                return _failure(200, OUTAGE_MESSAGES[TIMEOUT], TIMEOUT, request_id)
             log.exception("request %s failed", request_id)
             return _failure(
                 500,
@@ -131,7 +171,21 @@ class GraphQLEndpoint:
         finally:
             if form is not None:
                 await form.close()
-            self.metrics.observe(operation, outcome, time.perf_counter() - started)
+
+    async def _execute(self, body: dict[str, Any], context: Context, method: str) -> Any:
+        """Runs the operation under the request's deadline: pymongo.timeout bounds every
+        database call made inside it (tasks started here inherit it, and it sends
+        maxTimeMS, so the server stops too); asyncio.timeout bounds the rest."""
+        deadline = context.store.deadline(self.deadline)
+        with pymongo.timeout(deadline):
+            async with asyncio.timeout(deadline + _DEADLINE_GRACE_SECONDS):
+                return await self.schema.execute(
+                    body["query"],
+                    variable_values=body.get("variables"),
+                    context_value=context,
+                    operation_name=body.get("operationName"),
+                    allowed_operation_types=_QUERY_ONLY if method == "GET" else _ALL_OPERATIONS,
+                )
 
     async def _read_params(
         self, request: Request
@@ -220,9 +274,22 @@ def _request_id(request: Request) -> str:
     return given if _REQUEST_ID.match(given) else uuid.uuid4().hex[:16]
 
 
+class _GraphQLResponse(Response):
+    """A JSON response that remembers its error codes, for the access log and metrics."""
+
+    error_codes: list[str]
+
+
 def _json(payload: dict[str, Any], status: int, request_id: str | None = None) -> Response:
-    response = Response(orjson.dumps(payload), status_code=status, media_type="application/json")
+    response = _GraphQLResponse(
+        orjson.dumps(payload), status_code=status, media_type="application/json"
+    )
+    response.error_codes = sorted({_code(e) for e in payload.get("errors") or ()})
     return _with_id(response, request_id)
+
+
+def _code(error: dict[str, Any]) -> str:
+    return str((error.get("extensions") or {}).get("code", ""))
 
 
 def _with_id(response: Response, request_id: str | None) -> Response:
