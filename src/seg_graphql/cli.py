@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 from pathlib import Path
 
 import httpx
 import typer
+from pydantic import ValidationError
 
 from seg_graphql.config import Settings
 from seg_graphql.domain.imports import DocumentType
@@ -28,21 +28,31 @@ def serve(
     port: int = typer.Option(None, help="Port (default SEG_PORT or 8000)"),
 ) -> None:
     """Start the server (embedded in-memory store unless SEG_MONGODB_URL is set)."""
-    import uvicorn
-
     from seg_graphql.app import create_app
+    from seg_graphql.logs import configure_logging
+    from seg_graphql.web import serving
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    settings = Settings(**overrides)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    uvicorn.run(
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        typer.echo(f"invalid settings:\n{exc}", err=True)
+        raise typer.Exit(2) from None
+    configure_logging(settings.log_level, settings.log_format)
+    if not settings.mongodb_url and not settings.allow_embedded:
+        typer.echo(
+            "SEG_MONGODB_URL is not set and SEG_ALLOW_EMBEDDED is false: the embedded store "
+            "keeps data in memory only and is for development. Set SEG_MONGODB_URL, or "
+            "SEG_ALLOW_EMBEDDED=1 to run on it anyway.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    serving.run(
         create_app(settings),
         host=settings.host,
         port=settings.port,
+        idle_timeout=settings.idle_timeout_seconds,
         log_level=settings.log_level,
-        access_log=False,
     )
 
 
