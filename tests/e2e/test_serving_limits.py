@@ -4,6 +4,7 @@ line per request (no key, no variables, no traces for client errors), settings a
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -124,3 +125,16 @@ def test_serve_refuses_bad_settings(env, message):
     )
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
+
+
+def test_the_image_healthcheck_passes_against_a_serving_process(server):
+    dockerfile = (Path(__file__).resolve().parents[2] / "Dockerfile").read_text()
+    assert "SEG_ALLOW_EMBEDDED=0" in dockerfile
+    healthcheck = re.search(r"HEALTHCHECK .*?CMD (\[.*?\])\n", dockerfile, re.S)
+    assert healthcheck, dockerfile
+    command = json.loads(healthcheck.group(1).replace("\\\n", ""))
+    env = clean_env(SEG_PORT=str(server.port))
+    assert command[0] == "python"
+    assert subprocess.run([sys.executable, *command[1:]], env=env, timeout=30).returncode == 0
+    server.stop()
+    assert subprocess.run([sys.executable, *command[1:]], env=env, timeout=30).returncode != 0
