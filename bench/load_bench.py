@@ -149,6 +149,8 @@ def _start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
         k: v for k, v in os.environ.items() if not k.startswith("SEG_") or k == "SEG_MONGODB_URL"
     }
     env.update({"SEG_DEV_API_KEY": KEY, "SEG_LOG_LEVEL": "warning", "PYTHONUNBUFFERED": "1"})
+    # seeding 500 users in one call takes FerretDB longer than the default 10 s deadline
+    env.setdefault("SEG_REQUEST_TIMEOUT_SECONDS", "120")
     proc = subprocess.Popen(
         [sys.executable, "-m", "seg_graphql", "serve", "--port", str(port)],
         stdout=log.open("wb"),

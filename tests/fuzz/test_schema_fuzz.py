@@ -99,26 +99,15 @@ def _run(server: FuzzServer, query: str, *, mutation: bool) -> None:
 
 
 @pytest.mark.parametrize("mode", [Mode.POSITIVE, Mode.NEGATIVE], ids=["valid", "invalid"])
-def test_fuzz_queries(server: FuzzServer, mode: Mode) -> None:
+@pytest.mark.parametrize("kind", ["query", "mutation"])
+def test_fuzz(server: FuzzServer, kind: str, mode: Mode) -> None:
     start = server.requests
+    documents = queries if kind == "query" else mutations
 
     @FUZZ
-    @given(query=queries(SCHEMA, custom_scalars=CUSTOM_SCALARS, mode=mode))
+    @given(query=documents(SCHEMA, custom_scalars=CUSTOM_SCALARS, mode=mode))
     def run(query: str) -> None:
-        _run(server, query, mutation=False)
-
-    run()
-    assert server.requests - start >= EXAMPLES
-
-
-@pytest.mark.parametrize("mode", [Mode.POSITIVE, Mode.NEGATIVE], ids=["valid", "invalid"])
-def test_fuzz_mutations(server: FuzzServer, mode: Mode) -> None:
-    start = server.requests
-
-    @FUZZ
-    @given(query=mutations(SCHEMA, custom_scalars=CUSTOM_SCALARS, mode=mode))
-    def run(query: str) -> None:
-        _run(server, query, mutation=True)
+        _run(server, query, mutation=kind == "mutation")
 
     run()
     assert server.requests - start >= EXAMPLES
