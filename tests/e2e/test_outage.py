@@ -66,6 +66,7 @@ class Tally:
     acked_users: dict[str, int] = field(default_factory=dict)
     acked_members: set[str] = field(default_factory=set)
     unavailable: list[tuple[float, float]] = field(default_factory=list)  # (at, latency)
+    timed_out: list[float] = field(default_factory=list)  # when each TIMEOUT request began
     other_failures: list[str] = field(default_factory=list)
     successes: list[float] = field(default_factory=list)
 
@@ -93,6 +94,12 @@ async def _writer(n: int, http: httpx.AsyncClient, segment: str, tally: Tally, s
                 assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAVAILABLE"]
                 tally.unavailable.append((started, took))
                 break  # the user was not stored: do not list it
+            codes = [e["extensions"]["code"] for e in body.get("errors") or []]
+            if response.status_code == 200 and codes == ["TIMEOUT"]:
+                # in flight when the database died: its outcome is unknown, so neither
+                # acknowledged nor refused; the test checks when these happen
+                tally.timed_out.append(started)
+                break
             payload = next(iter((body.get("data") or {}).values()), None)
             if response.status_code != 200 or body.get("errors") or payload["userErrors"]:
                 tally.other_failures.append(f"{response.status_code} {body}")
@@ -173,17 +180,21 @@ async def test_the_server_survives_a_database_kill_under_load(tmp_path):
         await asyncio.to_thread(_realdb, state, "stop")
 
     during = [latency for at, latency in tally.unavailable if at >= killed_at]
-    first_503 = min(at for at, _ in tally.unavailable) - killed_at if tally.unavailable else None
+    assert tally.unavailable, (tally.timed_out, tally.other_failures)
+    first_503 = min(at for at, _ in tally.unavailable) - killed_at
     print(
         f"\noutage: {len(tally.unavailable)} x 503 UNAVAILABLE; first {first_503:.2f} s after the kill;"
         f" 503 latency max {max(during):.2f} s, median {sorted(during)[len(during) // 2]:.2f} s;"
         f" /readyz {ready.status_code} in {readyz_seconds:.2f} s; recovered {recovered_after:.2f} s"
         f" after the restart; acknowledged writes checked: {len(tally.acked_users)} upserts,"
-        f" {len(tally.acked_members)} list adds"
+        f" {len(tally.acked_members)} list adds; {len(tally.timed_out)} x TIMEOUT (in flight)"
     )
     assert tally.other_failures == []
-    assert tally.unavailable and max(during) < 3.0
-    assert ready.status_code == 503 and readyz_seconds < 1.0
+    # a TIMEOUT only for a request that was running when the database went away
+    assert all(killed_at - 11 <= at <= resumed_at for at in tally.timed_out), tally.timed_out
+    assert max(during) < 3.0
+    # 0.6 s measured on an idle machine; the bound leaves room for a loaded CI machine
+    assert ready.status_code == 503 and readyz_seconds < 1.5
     stored_points = {u["id"]: u["points"] for u in users}
     assert {u: stored_points.get(u) for u in tally.acked_users} == tally.acked_users
     assert tally.acked_members <= {m["id"] for m in members}

@@ -38,7 +38,7 @@ class Store:
     def collection(self, name: str) -> Any:
         return self.db[name]
 
-    async def ping(self, timeout_seconds: float = 0.5) -> bool:
+    async def ping(self, timeout_seconds: float = 0.4) -> bool:
         """Whether the store answers within `timeout_seconds` (readiness must answer fast,
         even when the server is gone and selecting it would wait much longer)."""
         try:

@@ -119,11 +119,14 @@ class GraphQLEndpoint:
                 settings=runtime.settings,
                 wake_imports=getattr(runtime, "wake_imports", None),
             )
-            result = await self._execute(body, context, request.method)
+            deadline = runtime.store.deadline(self.deadline)
+            result = await self._execute(body, context, request.method, deadline)
             payload: dict[str, Any] = {"data": result.data}
             status = 200
             if result.errors:
                 payload["errors"] = [format_error(e, request_id) for e in result.errors]
+                if deadline < self.deadline:  # begun while no database server was known
+                    payload["errors"] = [_outage_not_timeout(e) for e in payload["errors"]]
                 if any(_code(e) == UNAVAILABLE for e in payload["errors"]):
                     status = 503
             response = _json(payload, status, request_id)
@@ -172,11 +175,12 @@ class GraphQLEndpoint:
             if form is not None:
                 await form.close()
 
-    async def _execute(self, body: dict[str, Any], context: Context, method: str) -> Any:
+    async def _execute(
+        self, body: dict[str, Any], context: Context, method: str, deadline: float
+    ) -> Any:
         """Runs the operation under the request's deadline: pymongo.timeout bounds every
         database call made inside it (tasks started here inherit it, and it sends
         maxTimeMS, so the server stops too); asyncio.timeout bounds the rest."""
-        deadline = context.store.deadline(self.deadline)
         with pymongo.timeout(deadline):
             async with asyncio.timeout(deadline + _DEADLINE_GRACE_SECONDS):
                 return await self.schema.execute(
@@ -286,6 +290,15 @@ def _json(payload: dict[str, Any], status: int, request_id: str | None = None) -
     )
     response.error_codes = sorted({_code(e) for e in payload.get("errors") or ()})
     return _with_id(response, request_id)
+
+
+def _outage_not_timeout(error: dict[str, Any]) -> dict[str, Any]:
+    """A request that began during an outage and ran out of its (shortened) time was failed
+    by the outage, not by its own cost: the server it waited on was starting or gone."""
+    if _code(error) != TIMEOUT:
+        return error
+    extensions = {**error["extensions"], "code": UNAVAILABLE}
+    return {**error, "message": OUTAGE_MESSAGES[UNAVAILABLE], "extensions": extensions}
 
 
 def _code(error: dict[str, Any]) -> str:
