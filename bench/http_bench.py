@@ -167,6 +167,13 @@ def _stock_app(*, with_limits: bool) -> Any:
 def serve(kind: str, port: int) -> None:
     import uvicorn
 
+    if kind == "ours":  # as `seg-graphql serve` runs it: uvicorn with the header deadline
+        from seg_graphql.web import serving
+
+        serving.run(
+            build_app(kind), host="127.0.0.1", port=port, idle_timeout=30, log_level="warning"
+        )
+        return
     uvicorn.run(build_app(kind), host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import random
@@ -25,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -145,9 +145,8 @@ def _rss_mib(pid: int) -> float:
 
 
 def _start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("SEG_") or k == "SEG_MONGODB_URL"
-    }
+    kept = ("SEG_MONGODB_URL", "SEG_DATABASE")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEG_") or k in kept}
     env.update({"SEG_DEV_API_KEY": KEY, "SEG_LOG_LEVEL": "warning", "PYTHONUNBUFFERED": "1"})
     # seeding 500 users in one call takes FerretDB longer than the default 10 s deadline
     env.setdefault("SEG_REQUEST_TIMEOUT_SECONDS", "120")
@@ -179,8 +178,7 @@ def _mint_key_on_database() -> None:
     async def mint() -> None:
         settings = Settings()
         store = await prepare(connect(settings.mongodb_url, settings.database))
-        with contextlib.suppress(ValueError):  # already there from an earlier run
-            await mint_key(ApiKeyStore(store.db), tenant="dev", role=Role.ADMIN, key=KEY)
+        await mint_key(ApiKeyStore(store.db), tenant="dev", role=Role.ADMIN, key=KEY)
         await store.close()
 
     asyncio.run(mint())
@@ -245,6 +243,7 @@ def main() -> None:
 
     store = "SEG_MONGODB_URL" if os.environ.get("SEG_MONGODB_URL") else "embedded"
     if store != "embedded":
+        os.environ["SEG_DATABASE"] = f"seg_load_{uuid.uuid4().hex[:8]}"  # a fresh database
         _mint_key_on_database()
     port = _free_port()
     with tempfile.TemporaryDirectory() as tmp:
