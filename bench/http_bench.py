@@ -258,6 +258,11 @@ def serve(kind: str, port: int) -> None:
     application = build_app(kind)
     gc.collect()  # as `seg-graphql serve` does, for every Python server alike
     gc.freeze()
+    if kind == "ours":  # as `seg-graphql serve` runs it: uvicorn with the header deadline
+        from seg_graphql.web import serving
+
+        serving.run(application, host="127.0.0.1", port=port, idle_timeout=30, log_level="warning")
+        return
     uvicorn.run(application, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 

@@ -25,24 +25,44 @@ async def _worker(
     reader, writer = await asyncio.open_connection(host, port)
     try:
         while (sent := time.perf_counter()) < stop_at:
-            writer.write(request)
-            status_line = await reader.readline()
-            length = 0
-            while True:
-                line = await reader.readline()
-                if line in (b"\r\n", b""):
-                    break
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value.strip())
-            await reader.readexactly(length)
+            status, _body = await exchange(reader, writer, request)
             latencies.append(time.perf_counter() - sent)
-            if b" 200 " in status_line:
+            if status == 200:
                 counts[0] += 1
             else:
                 failures[0] += 1
     finally:
         writer.close()
+
+
+async def exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[int, bytes]:
+    """Sends one request on a keep-alive connection; returns the status and the body."""
+    writer.write(request)
+    status_line = await reader.readline()
+    length = 0
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    body = await reader.readexactly(length)
+    return int(status_line.split(b" ", 2)[1]), body
+
+
+def post_request(host: str, port: int, path: str, body: bytes, headers: dict[str, str]) -> bytes:
+    head = [
+        f"POST {path} HTTP/1.1",
+        f"Host: {host}:{port}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+        "Connection: keep-alive",
+    ]
+    head += [f"{k}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
 
 async def run(
@@ -54,15 +74,7 @@ async def run(
     seconds: float,
     connections: int,
 ) -> dict[str, float]:
-    head = [
-        f"POST {path} HTTP/1.1",
-        f"Host: {host}:{port}",
-        "Content-Type: application/json",
-        f"Content-Length: {len(body)}",
-        "Connection: keep-alive",
-    ]
-    head += [f"{k}: {v}" for k, v in headers.items()]
-    request = ("\r\n".join(head) + "\r\n\r\n").encode() + body
+    request = post_request(host, port, path, body, headers)
     counts, failures, latencies = [0], [0], []
     started = time.perf_counter()
     stop_at = started + seconds

@@ -4,6 +4,8 @@
 #                             port with a fresh data directory, waits for ping, prints the URL
 #   scripts/realdb.sh stop    stops it by PID and removes its data
 #   scripts/realdb.sh url     prints the URL of the running server
+#   scripts/realdb.sh kill    kill -9 (an outage: nothing flushed, nothing cleaned), data kept
+#   scripts/realdb.sh resume  starts it again on the same port and data directory
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,11 +47,15 @@ PY
 start() {
   stop >/dev/null 2>&1 || true
   build
-  local port data
-  port=$(free_port)
-  data="$state/data"
+  local data="$state/data"
   rm -rf "$data" && mkdir -p "$data"
-  nohup "$bin" -listen "127.0.0.1:$port" -dir "$data" > "$state/ferretdb.log" 2>&1 &
+  : > "$state/ferretdb.log"
+  launch "$(free_port)"
+}
+
+launch() {
+  local port=$1
+  nohup "$bin" -listen "127.0.0.1:$port" -dir "$state/data" >> "$state/ferretdb.log" 2>&1 &
   echo $! > "$state/pid"
   local url="mongodb://127.0.0.1:$port/"
   echo "$url" > "$state/url"
@@ -75,10 +81,27 @@ stop() {
   rm -rf "$state/data"
 }
 
+kill_hard() {
+  local pid
+  pid=$(cat "$state/pid")
+  kill -9 "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+}
+
+resume() {
+  local url port
+  url=$(cat "$state/url")
+  port=${url##*:}
+  port=${port%/}
+  launch "$port"
+}
+
 case "${1:-}" in
   start) start ;;
+  kill) kill_hard ;;
+  resume) resume ;;
   stop) stop ;;
   build) build ;;
   url) cat "$state/url" ;;
-  *) echo "usage: $0 start|stop|build|url" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|build|url|kill|resume" >&2; exit 2 ;;
 esac

@@ -20,8 +20,10 @@ from seg_graphql.jobs.imports import ImportWorker
 from seg_graphql.jobs.leases import Leases, new_owner_id
 from seg_graphql.jobs.list_expiry import ListExpirySweeper
 from seg_graphql.services.auth import Authenticator
+from seg_graphql.services.clock import utc_now
 from seg_graphql.store.api_keys import ApiKeyStore
 from seg_graphql.store.client import Store, connect, prepare
+from seg_graphql.store.import_queue import ImportQueue
 from seg_graphql.web.compression import MINIMUM_SIZE, GZipWhenAccepted
 from seg_graphql.web.graphiql import MOUNT, graphiql_assets
 from seg_graphql.web.graphql_endpoint import GraphQLEndpoint
@@ -47,7 +49,11 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = store is None
-        opened = store or connect(settings.mongodb_url, settings.database)
+        opened = store or connect(
+            settings.mongodb_url,
+            settings.database,
+            server_timeout_ms=settings.server_selection_timeout_ms,
+        )
         local = EmbeddedServe(opened, settings, schema) if opened.embedded and owned else None
         if local is not None:
             local.open()  # before the indexes: loads the data directory, if any
@@ -57,6 +63,15 @@ def create_app(
             if local is not None:
                 local.close()
             raise
+        if opened.capabilities.server == "ferretdb":
+            log.warning(
+                "the store is FerretDB %s: a test lane, not a production store; it is not "
+                "atomic and loses concurrent writes to one document (use MongoDB)",
+                opened.capabilities.version,
+            )
+        opened.counter.observer = metrics.store_command
+        queue = ImportQueue(opened.db, owner="metrics")
+        metrics.queue_probe = lambda: queue.backlog(utc_now())
         app.state.store = opened
         app.state.authenticator = Authenticator(
             ApiKeyStore(opened.db), ttl_seconds=settings.auth_cache_seconds
@@ -78,14 +93,20 @@ def create_app(
             batch_seconds=settings.import_batch_seconds,
         )
         app.state.wake_imports = importer.wake
-        estimates = refresher.periodic()
+        sweeping, estimates, importing = (
+            sweeper.periodic(),
+            refresher.periodic(),
+            importer.periodic(),
+        )
         app.state.wake_estimates = estimates.wake
+        for job in (sweeping, estimates, importing):
+            job.on_success = metrics.job_succeeded
         try:
             async with (
                 local.running() if local else contextlib.nullcontext(),  # stops last
-                sweeper.periodic().running(),
+                sweeping.running(),
                 estimates.running(),
-                importer.periodic().running(),
+                importing.running(),
             ):
                 yield
         finally:
@@ -103,6 +124,8 @@ def create_app(
         graphiql=settings.graphiql,
         persisted_queries=PersistedQueries(settings.apq_max_entries),
         compiled_execution=settings.compiled_execution,
+        request_timeout_seconds=settings.request_timeout_seconds,
+        max_concurrent_requests=settings.max_concurrent_requests,
     )
     routes = [
         Route("/graphql", graphql.handle, methods=["GET", "POST"]),

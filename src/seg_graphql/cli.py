@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-import logging
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -14,6 +13,7 @@ from typing import Any
 
 import httpx
 import typer
+from pydantic import ValidationError
 
 from seg_graphql.config import Settings
 from seg_graphql.domain.imports import DocumentType
@@ -50,9 +50,9 @@ def serve(
 ) -> None:
     """Start the server (the embedded store, in memory or kept with --data-dir, unless
     SEG_MONGODB_URL is set)."""
-    import uvicorn
-
     from seg_graphql.app import create_app
+    from seg_graphql.logs import configure_logging
+    from seg_graphql.web import serving
 
     options = {
         "host": host,
@@ -62,7 +62,20 @@ def serve(
         "demo": demo or None,
     }
     overrides = {k: v for k, v in options.items() if v is not None}
-    settings = Settings(**overrides)
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        typer.echo(f"invalid settings:\n{exc}", err=True)
+        raise typer.Exit(2) from None
+    configure_logging(settings.log_level, settings.log_format)
+    if not settings.mongodb_url and not settings.allow_embedded:
+        typer.echo(
+            "SEG_MONGODB_URL is not set and SEG_ALLOW_EMBEDDED is false: the embedded store "
+            "is for development. Set SEG_MONGODB_URL, or SEG_ALLOW_EMBEDDED=1 to run on it "
+            "anyway.",
+            err=True,
+        )
+        raise typer.Exit(2)
     if settings.data_dir is not None and not settings.mongodb_url:
         from seg_graphql.store.data_dir import DataDir, DataDirError
 
@@ -71,20 +84,17 @@ def serve(
         except DataDirError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
     application = create_app(settings)
     # Start-up objects (schema, types, modules) live as long as the process: frozen out of
     # the collector, full collections stop rescanning them, which trims latency spikes.
     gc.collect()
     gc.freeze()
-    uvicorn.run(
+    serving.run(
         application,
         host=settings.host,
         port=settings.port,
+        idle_timeout=settings.idle_timeout_seconds,
         log_level=settings.log_level,
-        access_log=False,
     )
 
 

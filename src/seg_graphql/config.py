@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -51,7 +52,6 @@ class Settings(BaseSettings):
         description="About how long one import batch may take: a slower store gets smaller "
         "batches, so checkpoints and a graceful stop stay this frequent",
     )
-    log_level: str = "info"
     # Clients (issue 10): browser origins, persisted queries
     cors_origins: str = Field(
         default="",
@@ -88,3 +88,30 @@ class Settings(BaseSettings):
     compiled_execution: bool = Field(
         default=True, description="Run repeated query documents from a compiled plan"
     )
+    # Faults, load and operations (issue 11): bounded work per request, honest outages, logs.
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = Field(
+        default="info", description="Least severe log level written"
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="text", description="json: one JSON object per line; text: for a terminal"
+    )
+    server_selection_timeout_ms: int = Field(
+        default=2_000, ge=100, description="How long a request waits for an unreachable store"
+    )
+    request_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Deadline of one request, its database work included"
+    )
+    max_concurrent_requests: int = Field(
+        default=64, ge=1, description="GraphQL requests served at once; beyond, 503 at once"
+    )
+    idle_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Idle and slow-header connections are closed after this"
+    )
+    allow_embedded: bool = Field(
+        default=True, description="Whether serve may run on the embedded store (images: no)"
+    )
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from seg_graphql.domain.json_values import check_json_shape
 from seg_graphql.domain.membership import UserStatus
 
 MAX_DATA_BAG_BYTES = 16 * 1024
@@ -57,6 +58,7 @@ class ListEntry(BaseModel):
     @field_validator("data_bag")
     @classmethod
     def _bounded(cls, value: Any) -> Any:
+        check_json_shape(value)
         if value is not None and len(orjson.dumps(value)) > MAX_DATA_BAG_BYTES:
             raise ValueError(f"dataBag is limited to {MAX_DATA_BAG_BYTES} bytes of JSON")
         check_data_bag_keys(value, "dataBag")

@@ -59,6 +59,15 @@ class LinkCreate(BaseModel):
     id: ExternalId
 
 
+class SegmentListFilter(BaseModel):
+    """A list filter is bounded like the values it is compared with: a name filter longer
+    than any name would scan every segment only to match none."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    team_id: ExternalId | None = Field(default=None, alias="teamId")
+
+
 M = TypeVar("M", bound=BaseModel)
 
 MAX_BATCH = 500  # items per batch mutation

@@ -17,6 +17,7 @@ from enum import Enum
 from typing import Any
 
 from seg_graphql.domain.errors import ErrorCode, Problem, UserInputError
+from seg_graphql.domain.identifiers import parse_numeric_id
 from seg_graphql.domain.models import Criterion, Operator, Rules
 
 MAX_INCLUDE = 20  # loyalty seed: "Criteria per segment 20"
@@ -211,8 +212,8 @@ def _date(value: Any) -> str:
 def _segment_id(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("expected a segment id")
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
+    if isinstance(value, str):
+        value = parse_numeric_id(value)
     if not isinstance(value, int) or not 0 < value < 2**53:
         raise ValueError("expected a segment id (a positive integer)")
     return value

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from seg_graphql.domain.json_values import check_json_shape
 from seg_graphql.domain.times import naive_utc
 
 MAX_BADGES = 100
@@ -29,7 +30,12 @@ Identifier = Annotated[
     ),
 ]
 Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        max_length=254,
+        pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$",
+    ),
 ]
 ShortText = Annotated[str, StringConstraints(max_length=64)]
 Badge = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -85,6 +91,7 @@ class UserProfile(BaseModel):
             return None
         if len(value) > MAX_CUSTOM_FIELDS:
             raise ValueError(f"at most {MAX_CUSTOM_FIELDS} custom fields")
+        check_json_shape(value)
         for key, item in value.items():
             if not _KEY.match(key):
                 raise ValueError(f"custom field name '{key[:40]}' must match {_KEY.pattern}")

@@ -133,7 +133,7 @@ class CountQuery:
         preview = await info.context.counts.preview(
             rules_input=to_data(rules) if rules is not None else None,
             fql=fql,
-            segment_id=parse_id(segment_id, path="segmentId") if segment_id else None,
+            segment_id=parse_id(segment_id, path="segmentId") if segment_id is not None else None,
         )
         return SegmentPreview(
             user_count=preview.user_count,

@@ -11,12 +11,17 @@ from graphql import GraphQLError
 
 from seg_graphql.domain.errors import AccessError, ErrorCode, UserInputError
 from seg_graphql.graphql.types import UserError
+from seg_graphql.store.errors import TIMEOUT, UNAVAILABLE, outage_code
 
 log = logging.getLogger("seg_graphql.errors")
 
 P = TypeVar("P")
 
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?$")
+OUTAGE_MESSAGES = {
+    UNAVAILABLE: "the database is unavailable; retry later",
+    TIMEOUT: "the request ran past its deadline and was stopped; ask for less or retry",
+}
 
 
 async def payload_or_errors(
@@ -67,6 +72,10 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
         formatted["message"] = _SUGGESTION.sub("", error.message)
         code = (error.extensions or {}).get("code") or _pre_execution_code(error)
         formatted["extensions"] = {**(error.extensions or {}), "code": code}
+    elif (outage := outage_code(original)) is not None:
+        log.warning("request %s: %s (%s)", request_id, outage, type(original).__name__)
+        formatted["message"] = OUTAGE_MESSAGES[outage]
+        formatted["extensions"] = {"code": outage, "requestId": request_id}
     else:
         log.error("internal error (request %s)", request_id, exc_info=original)
         formatted["message"] = f"Internal server error (request id {request_id})"

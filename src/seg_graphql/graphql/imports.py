@@ -132,7 +132,7 @@ class ImportJob:
     ) -> list[ImportLineError]:
         return [
             ImportLineError(line=p.line, code=domain.ImportErrorCode.of(p.code), message=p.message)
-            for p in self.stored_errors[: max(first, 0)]
+            for p in self.stored_errors[: check_first(first, limit=domain.MAX_STORED_ERRORS)]
         ]
 
     @classmethod

@@ -7,6 +7,7 @@ import binascii
 import functools
 
 from seg_graphql.domain.errors import bad_input
+from seg_graphql.domain.identifiers import parse_numeric_id
 
 DEFAULT_FIRST = 50  # loyalty seed: "limit default 50"
 MAX_FIRST = 100  # loyalty seed: "max 100"
@@ -17,9 +18,9 @@ FIRST = f"Page size: 0 to {MAX_FIRST}, default {DEFAULT_FIRST}."
 AFTER = "Return the items after this cursor (an edge's cursor, or pageInfo.endCursor)."
 
 
-def check_first(first: int, path: str = "first") -> int:
-    if not 0 <= first <= MAX_FIRST:
-        raise bad_input(f"first must be between 0 and {MAX_FIRST}, got {first}", (path,))
+def check_first(first: int, path: str = "first", *, limit: int = MAX_FIRST) -> int:
+    if not 0 <= first <= limit:
+        raise bad_input(f"first must be between 0 and {limit}, got {first}", (path,))
     return first
 
 
@@ -49,6 +50,7 @@ def decode_cursor(kind: str, cursor: str | None, path: str = "after") -> int | N
     key = decode_key(kind, cursor, path)
     if key is None:
         return None
-    if not key.isdigit() or len(key) > 18:
+    position = parse_numeric_id(key)
+    if position is None:
         raise bad_input(f"'{cursor[:40]}' is not a valid cursor for this list", (path,))
-    return int(key)
+    return position

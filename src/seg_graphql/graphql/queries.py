@@ -7,6 +7,8 @@ from typing import Annotated
 import strawberry
 
 from seg_graphql.domain.errors import not_found
+from seg_graphql.domain.identifiers import parse_numeric_id
+from seg_graphql.domain.inputs import SegmentListFilter, parse_model
 from seg_graphql.graphql.connections import SegmentConnection, SegmentEdge, page_info
 from seg_graphql.graphql.context import Info
 from seg_graphql.graphql.inputs import SegmentFilter
@@ -24,9 +26,10 @@ from seg_graphql.store.segments import SegmentFilter as StoreFilter
 
 def parse_id(raw: str, kind: str = "segment", path: str = "id") -> int:
     """Ids are short integers; anything else cannot exist, so it is NOT_FOUND."""
-    if not raw.isdigit() or len(raw) > 15:
+    parsed = parse_numeric_id(raw)
+    if parsed is None:
         raise not_found(kind, raw[:40], (path,))
-    return int(raw)
+    return parsed
 
 
 @strawberry.type
@@ -53,10 +56,15 @@ class SegmentQuery:
     ) -> SegmentConnection:
         check_first(first)
         after_id = decode_cursor("segment", after)
+        bounded = parse_model(
+            SegmentListFilter,
+            {"name": filter.name, "teamId": filter.team_id} if filter else {},
+            ("filter",),
+        )
         where = StoreFilter(
-            name_contains=filter.name if filter else None,
+            name_contains=bounded.name,
             type=filter.type if filter else None,
-            team_id=str(filter.team_id) if filter and filter.team_id is not None else None,
+            team_id=bounded.team_id,
         )
         service = info.context.segments
         page = await service.list_page(where, after_id=after_id, first=first)

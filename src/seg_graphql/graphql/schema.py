@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -44,6 +45,13 @@ Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
 _CACHE_SIZE = 512
 
 
+class _Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Strawberry logs every error at ERROR with a trace, a client's typo included; here
+        each is logged once, by format_error, which knows a client error from a fault and
+        has the request id."""
+
+
 def build_schema(
     limits: QueryLimits | None = None, *, introspection: bool = True
 ) -> strawberry.Schema:
@@ -60,7 +68,7 @@ def build_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return _Schema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,

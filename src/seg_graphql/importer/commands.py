@@ -57,7 +57,7 @@ class UserSegmentCommand(BaseModel):
     user_account_id: Identifier | None = None
     email_hash: Identifier | None = None
     user_agent_id: Identifier | None = None
-    segment_id: Annotated[str, StringConstraints(pattern=r"^\d{1,15}$")] | None = None
+    segment_id: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,15}$")] | None = None
     segment_technical_name: Identifier | None = None
     expiration_duration: int = Field(ge=0, le=MAX_EXPIRATION_MINUTES)
     expiration_ts: int | None = Field(default=None, ge=0)

@@ -12,6 +12,8 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from seg_graphql.store.errors import outage_code
+
 log = logging.getLogger(__name__)
 
 
@@ -30,6 +32,7 @@ class Periodic:
         self._stop_timeout = stop_timeout_seconds
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
+        self.on_success: Callable[[str], None] | None = None  # told after each good cycle
 
     @property
     def stopping(self) -> bool:
@@ -44,8 +47,14 @@ class Periodic:
             self._wake.clear()
             try:
                 await self._cycle()
-            except Exception:
-                log.exception("%s failed; retrying at the next interval", self.name)
+            except Exception as exc:
+                if outage_code(exc) is not None:  # an outage is not a bug: no trace
+                    log.warning("%s: store unavailable (%s); retrying", self.name, exc)
+                else:
+                    log.exception("%s failed; retrying at the next interval", self.name)
+            else:
+                if self.on_success is not None:
+                    self.on_success(self.name)
             await self._pause()
 
     async def _pause(self) -> None:

@@ -16,6 +16,7 @@ from seg_graphql.domain.changes import (
 )
 from seg_graphql.domain.errors import ErrorCode, Problem, UserInputError
 from seg_graphql.domain.history import EventAction, EventSource, event_document, with_entry
+from seg_graphql.domain.identifiers import parse_numeric_id
 from seg_graphql.domain.inputs import MAX_BATCH, parse_batch
 from seg_graphql.domain.membership import (
     Entry,
@@ -118,7 +119,7 @@ class MembershipService:
                 changes[index] = change
         segments, users = await asyncio.gather(
             self.segments.get_many(
-                int(c.segment_id) for c in changes.values() if c.segment_id.isdigit()
+                i for c in changes.values() if (i := parse_numeric_id(c.segment_id)) is not None
             ),
             self.users.resolve_many([c.user for c in changes.values()]),
         )
@@ -126,7 +127,8 @@ class MembershipService:
         events: list[dict[str, Any]] = []
         for index, change in changes.items():
             path = path_of(index)
-            segment = segments.get(int(change.segment_id)) if change.segment_id.isdigit() else None
+            segment_id = parse_numeric_id(change.segment_id)
+            segment = segments.get(segment_id) if segment_id is not None else None
             user = users.get(change.user)
             problem = self._target_problem(segment, user, change.segment_id, change.user, path)
             if problem:

@@ -5,7 +5,17 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
+from pymongo.errors import (
+    BulkWriteError,
+    ConnectionFailure,
+    DuplicateKeyError,
+    OperationFailure,
+    PyMongoError,
+    ServerSelectionTimeoutError,
+)
+
+UNAVAILABLE = "UNAVAILABLE"
+TIMEOUT = "TIMEOUT"
 
 
 class DuplicateKey(Exception):
@@ -33,3 +43,21 @@ def duplicates_as_domain() -> Iterator[None]:
 
 def _duplicate(code: int | None, message: str) -> bool:
     return code == 11000 or "UNIQUE constraint failed" in message
+
+
+def outage_code(exc: BaseException | None) -> str | None:
+    """UNAVAILABLE when the store cannot be reached, TIMEOUT when the request's deadline
+    (pymongo.timeout, which also sets maxTimeMS) ran out; None for anything else."""
+    seen = 0
+    while exc is not None and seen < 10:  # the driver's error may be wrapped
+        if isinstance(exc, ServerSelectionTimeoutError):
+            return UNAVAILABLE
+        if isinstance(exc, PyMongoError) and exc.timeout:
+            return TIMEOUT
+        if isinstance(exc, ConnectionFailure):
+            return UNAVAILABLE
+        if isinstance(exc, OperationFailure) and exc.code == 50:  # MaxTimeMSExpired
+            return TIMEOUT
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None

@@ -36,6 +36,18 @@ class ImportQueue:
         found = await self._jobs.find_one(_claimable(now), {"_id": True})
         return found is not None
 
+    async def backlog(self, now: datetime) -> tuple[int, float | None]:
+        """How many jobs wait for a worker, and how long the oldest has waited (seconds)."""
+        waiting = _claimable(now)
+        count = await self._jobs.count_documents(waiting)
+        if not count:
+            return 0, None
+        oldest = await self._jobs.find_one(
+            waiting, {"createdAt": True}, sort=[("createdAt", ASCENDING)]
+        )
+        created = oldest.get("createdAt") if oldest else None
+        return count, (naive_utc(now) - created).total_seconds() if created else None
+
     async def claim(self, now: datetime, lease: timedelta) -> dict[str, Any] | None:
         """The oldest job that is pending, or running under an expired lease (its worker
         died or stopped), now ours; the document as it was before the claim. Callers hold

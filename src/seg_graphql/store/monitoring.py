@@ -4,6 +4,8 @@ through its adapter."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pymongo import monitoring
 
 # Connection handshakes and session clean-up are the driver's, not the application's.
@@ -25,6 +27,8 @@ class CommandCounter(monitoring.CommandListener):
     def __init__(self) -> None:
         self.count = 0
         self.names: list[str] = []
+        # (command, seconds, succeeded): set by the app to export command latency
+        self.observer: Callable[[str, float, bool], None] | None = None
 
     def tick(self, name: str) -> None:
         self.count += 1
@@ -37,7 +41,11 @@ class CommandCounter(monitoring.CommandListener):
             self.tick(event.command_name)
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        return None
+        self._observe(event.command_name, event.duration_micros, True)
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        return None
+        self._observe(event.command_name, event.duration_micros, False)
+
+    def _observe(self, name: str, micros: int, ok: bool) -> None:
+        if self.observer is not None and name not in _DRIVER_COMMANDS:
+            self.observer(name, micros / 1e6, ok)

@@ -13,6 +13,7 @@ either way.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -20,6 +21,7 @@ import uuid
 from typing import Any
 
 import orjson
+import pymongo
 import strawberry
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -32,8 +34,11 @@ from strawberry.types.graphql import OperationType
 from seg_graphql.domain.errors import AccessError
 from seg_graphql.execution import CompiledExecution
 from seg_graphql.graphql.context import Context
-from seg_graphql.graphql.errors import format_error
+from seg_graphql.graphql.errors import OUTAGE_MESSAGES, format_error
 from seg_graphql.graphql.limits import OPERATION_CODE
+from seg_graphql.store.errors import TIMEOUT, UNAVAILABLE, outage_code
+from seg_graphql.web.access_log import AccessRecord
+from seg_graphql.web.admission import Admission
 from seg_graphql.web.graphiql import graphiql_page
 from seg_graphql.web.metrics import Metrics
 from seg_graphql.web.persisted_queries import PersistedQueries, PersistedQueryError
@@ -42,6 +47,9 @@ from seg_graphql.web.uploads import BadMultipart, BodyTooLarge, has_preflight_he
 log = logging.getLogger("seg_graphql.web")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_RETRY_AFTER_BUSY = "1"
+_RETRY_AFTER_OUTAGE = "5"
+_DEADLINE_GRACE_SECONDS = 1.0  # the driver's own timeout fires first and says which call
 _QUERY_ONLY = (OperationType.QUERY,)
 _ALL_OPERATIONS = (OperationType.QUERY, OperationType.MUTATION)
 JSON = "application/json"
@@ -60,6 +68,8 @@ class GraphQLEndpoint:
         max_upload_bytes: int = 0,
         persisted_queries: PersistedQueries | None = None,
         compiled_execution: bool = True,
+        request_timeout_seconds: float = 10.0,
+        max_concurrent_requests: int = 64,
     ) -> None:
         self.schema = schema
         self.execution = CompiledExecution(schema, enabled=compiled_execution)
@@ -72,19 +82,42 @@ class GraphQLEndpoint:
         self._ide_html = graphiql_page() if graphiql else ""
         # `is None`: an empty registry has len() 0
         self.persisted = PersistedQueries(0) if persisted_queries is None else persisted_queries
+        self.deadline = request_timeout_seconds
+        self.admission = Admission(max_concurrent_requests)
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
-        request_id = _request_id(request)
+        record = AccessRecord(request_id=_request_id(request), method=request.method)
         media_type = _response_media_type(request)
-        operation = "anonymous"
-        outcome = "error"
+        response: Response | None = None
+        try:
+            with self.admission.slot() as admitted:
+                if not admitted:
+                    response = _failure(
+                        503,
+                        f"the server is serving its limit of {self.admission.limit} requests; "
+                        "retry shortly",
+                        UNAVAILABLE,
+                        record.request_id,
+                        media_type,
+                    )
+                    response.headers["Retry-After"] = _RETRY_AFTER_BUSY
+                else:
+                    response = await self._handle(request, record, media_type)
+            return response
+        finally:
+            record.status = response.status_code if response is not None else 500
+            record.codes = getattr(response, "error_codes", [])
+            self.metrics.observe(record, time.perf_counter() - started)
+            record.write(time.perf_counter() - started)
+
+    async def _handle(self, request: Request, record: AccessRecord, media_type: str) -> Response:
+        request_id = record.request_id
         form: FormData | None = None
         try:
             if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
                 if not self.graphiql:
                     return _failure(404, "GraphiQL is disabled", "NOT_FOUND", request_id)
-                outcome = "ide"
                 return HTMLResponse(self._ide_html)
             runtime = self.runtime
             authorization = request.headers.get("authorization")
@@ -94,8 +127,9 @@ class GraphQLEndpoint:
             body, form = await self._read_params(request)
             if isinstance(body, Response):
                 return _with_id(body, request_id)
-            operation = self.metrics.operation_label(body.get("operationName"))
+            record.name_operation(body.get("operationName"))
             principal = principal or await runtime.authenticator.authenticate(authorization)
+            record.tenant = principal.tenant
             persisted = self.persisted.resolve(principal.tenant, body)
             query = persisted.query if persisted else body["query"]
             context = Context(
@@ -106,14 +140,15 @@ class GraphQLEndpoint:
                 wake_imports=getattr(runtime, "wake_imports", None),
                 wake_estimates=getattr(runtime, "wake_estimates", None),
             )
-            result = await self.execution.execute(
-                query,
-                variable_values=body.get("variables"),
-                context_value=context,
-                operation_name=body.get("operationName"),
-                allowed_operation_types=_QUERY_ONLY if request.method == "GET" else _ALL_OPERATIONS,
-            )
+            deadline = runtime.store.deadline(self.deadline)
+            result = await self._execute(query, body, context, request.method, deadline)
             errors = [format_error(e, request_id) for e in result.errors or ()]
+            if deadline < self.deadline:  # begun while no database server was known
+                errors = [_outage_not_timeout(e) for e in errors]
+            if any(_code(e) == UNAVAILABLE for e in errors):
+                response = _json({"data": result.data, "errors": errors}, 503, request_id)
+                response.headers["Retry-After"] = _RETRY_AFTER_OUTAGE
+                return response
             if _is_request_error(result):
                 # nothing ran: the spec's GraphQL response has no `data` then
                 status = 400 if media_type == GRAPHQL_RESPONSE or _no_operation(errors) else 200
@@ -123,9 +158,6 @@ class GraphQLEndpoint:
             payload: dict[str, Any] = {"data": result.data}
             if errors:
                 payload["errors"] = errors
-                outcome = "partial" if result.data else "error"
-            else:
-                outcome = "ok"
             return _json(payload, 200, request_id, media_type)
         except PersistedQueryError as exc:
             status = 200 if exc.request_error and media_type == JSON else 400
@@ -139,18 +171,36 @@ class GraphQLEndpoint:
                 else "the document has several operations: say which to run in 'operationName'"
             )
             return _failure(400, message, OPERATION_CODE, request_id, media_type)
-        except InvalidOperationTypeError:
+        except InvalidOperationTypeError as exc:
+            if exc.operation_type == OperationType.SUBSCRIPTION:
+                return _failure(
+                    400,
+                    "this API has no subscriptions; poll with a query",
+                    "BAD_REQUEST",
+                    request_id,
+                    media_type,
+                )
             response = _failure(405, "mutations need POST", "BAD_REQUEST", request_id, media_type)
             response.headers["Allow"] = "POST"
             return response
         except AccessError as exc:
-            outcome = exc.code.value.lower()
-            status = 401 if outcome == "unauthenticated" else 403
+            status = 401 if exc.code.value == "UNAUTHENTICATED" else 403
             response = _failure(status, exc.message, exc.code.value, request_id, media_type)
             if status == 401:
                 response.headers["WWW-Authenticate"] = "Bearer"
             return response
-        except Exception:
+        except TimeoutError:
+            log.warning("request %s ran past its %.1f s deadline", request_id, self.deadline)
+            return _failure(200, OUTAGE_MESSAGES[TIMEOUT], TIMEOUT, request_id, media_type)
+        except Exception as exc:
+            outage = outage_code(exc)
+            if outage == UNAVAILABLE:
+                log.warning("request %s: the store is unreachable (%s)", request_id, exc)
+                response = _failure(503, OUTAGE_MESSAGES[UNAVAILABLE], outage)
+                response.headers["Retry-After"] = _RETRY_AFTER_OUTAGE
+                return _with_id(response, request_id)
+            if outage == TIMEOUT:
+                return _failure(200, OUTAGE_MESSAGES[TIMEOUT], TIMEOUT, request_id, media_type)
             log.exception("request %s failed", request_id)
             return _failure(
                 500,
@@ -162,7 +212,22 @@ class GraphQLEndpoint:
         finally:
             if form is not None:
                 await form.close()
-            self.metrics.observe(operation, outcome, time.perf_counter() - started)
+
+    async def _execute(
+        self, query: str, body: dict[str, Any], context: Context, method: str, deadline: float
+    ) -> Any:
+        """Runs the operation under the request's deadline: pymongo.timeout bounds every
+        database call made inside it (tasks started here inherit it, and it sends
+        maxTimeMS, so the server stops too); asyncio.timeout bounds the rest."""
+        with pymongo.timeout(deadline):
+            async with asyncio.timeout(deadline + _DEADLINE_GRACE_SECONDS):
+                return await self.execution.execute(
+                    query,
+                    variable_values=body.get("variables"),
+                    context_value=context,
+                    operation_name=body.get("operationName"),
+                    allowed_operation_types=_QUERY_ONLY if method == "GET" else _ALL_OPERATIONS,
+                )
 
     async def _read_params(
         self, request: Request
@@ -204,8 +269,7 @@ class GraphQLEndpoint:
                     except orjson.JSONDecodeError:
                         return _failure(400, f"{name} is not valid JSON", "BAD_REQUEST")
         else:
-            content_type = request.headers.get("content-type", "")
-            if not content_type.startswith("application/json"):
+            if _media_type(request) != "application/json":
                 return _failure(
                     415,
                     "send the request as application/json (or multipart/form-data with files)",
@@ -248,10 +312,13 @@ def _check_params(params: Any) -> dict[str, Any] | Response:
     return params
 
 
+def _media_type(request: Request) -> str:
+    """The Content-Type without its parameters: 'application/jsonx' is not JSON."""
+    return request.headers.get("content-type", "").partition(";")[0].strip().lower()
+
+
 def _is_multipart(request: Request) -> bool:
-    return request.method == "POST" and request.headers.get("content-type", "").startswith(
-        "multipart/form-data"
-    )
+    return request.method == "POST" and _media_type(request) == "multipart/form-data"
 
 
 def _request_id(request: Request) -> str:
@@ -274,14 +341,34 @@ def _no_operation(errors: list[dict[str, Any]]) -> bool:
     return any(e.get("extensions", {}).get("code") == OPERATION_CODE for e in errors)
 
 
+class _GraphQLResponse(Response):
+    """A JSON response that remembers its error codes, for the access log and metrics."""
+
+    error_codes: list[str]
+
+
 def _json(
     payload: dict[str, Any], status: int, request_id: str | None = None, media_type: str = JSON
 ) -> Response:
     # orjson writes UTF-8; the charset is said for clients that need it said
-    response = Response(
+    response = _GraphQLResponse(
         orjson.dumps(payload), status_code=status, media_type=f"{media_type}; charset=utf-8"
     )
+    response.error_codes = sorted({_code(e) for e in payload.get("errors") or ()})
     return _with_id(response, request_id)
+
+
+def _outage_not_timeout(error: dict[str, Any]) -> dict[str, Any]:
+    """A request that began during an outage and ran out of its (shortened) time was failed
+    by the outage, not by its own cost: the server it waited on was starting or gone."""
+    if _code(error) != TIMEOUT:
+        return error
+    extensions = {**error["extensions"], "code": UNAVAILABLE}
+    return {**error, "message": OUTAGE_MESSAGES[UNAVAILABLE], "extensions": extensions}
+
+
+def _code(error: dict[str, Any]) -> str:
+    return str((error.get("extensions") or {}).get("code", ""))
 
 
 def _with_id(response: Response, request_id: str | None) -> Response:

@@ -16,4 +16,8 @@ async def readyz(request: Request) -> JSONResponse:
         return JSONResponse(
             {"status": "ready", "store": "embedded" if store.embedded else "mongodb"}
         )
-    return JSONResponse({"status": "unavailable", "store": "unreachable"}, status_code=503)
+    return JSONResponse(
+        {"status": "unavailable", "store": "unreachable"},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
