@@ -163,6 +163,7 @@ def _patch_store() -> None:
 
 def _yoga_data(path: Path) -> None:
     """The same segments and key for the Node server, as their GraphQL values."""
+    from seg_graphql.graphql.scalars import serialize_datetime
 
     def criterion(c: Any) -> dict[str, Any]:
         return {"field": c.field, "operator": c.operator.name, "value": c.value}
@@ -180,8 +181,9 @@ def _yoga_data(path: Path) -> None:
             "editableBy": s.editable_by.name,
             "estimatedSize": s.estimated_size,
             "estimatedSizeUpdatedAt": None,
-            "createdAt": s.created_at.isoformat(),
-            "updatedAt": s.updated_at.isoformat(),
+            # the same text our DateTime scalar writes (RFC 3339, UTC, milliseconds)
+            "createdAt": serialize_datetime(s.created_at),
+            "updatedAt": serialize_datetime(s.updated_at),
             "rules": {
                 "include": [criterion(c) for c in s.rules.include],
                 "exclude": [criterion(c) for c in s.rules.exclude],

@@ -174,7 +174,7 @@ def _parse_timestamp(value: object) -> int:
     return int(value)
 
 
-def _serialize_datetime(value: datetime) -> str:
+def serialize_datetime(value: datetime) -> str:
     """RFC 3339 in UTC with exactly three fractional digits, as the date-time scalar
     specification requires (MongoDB keeps milliseconds, so nothing stored is lost)."""
     if value.tzinfo is not UTC:  # the domain's datetimes are already UTC: the fast path
@@ -199,7 +199,7 @@ SCALAR_MAP = {
         description="A date and time, e.g. 2026-11-26T09:30:00.000Z: RFC 3339, returned in UTC "
         "with milliseconds. Input accepts any RFC 3339 date-time; without an offset, UTC.",
         specified_by_url="https://scalars.graphql.org/andimarek/date-time",
-        serialize=_serialize_datetime,
+        serialize=serialize_datetime,
         parse_value=DateTimeDefinition.parse_value,
     ),
 }
