@@ -48,9 +48,15 @@ class FuzzServer:
     async def _start(self) -> None:
         self.store = connect(self.url, self.database, server_timeout_ms=5_000)
         await prepare(self.store)
-        self.app = create_app(Settings(), store=self.store)
+        # No background work while fuzzing: an import job or an estimate refresh running
+        # between two fingerprints would look like a refused mutation that stored something.
+        # Jobs still run their first cycle at start-up, before anything is submitted.
+        quiet = {"import_poll_seconds": 3600, "estimate_interval_seconds": 3600}
+        self.app = create_app(Settings(**quiet, expiry_sweep_seconds=3600), store=self.store)
         self._lifespan = self.app.router.lifespan_context(self.app)
         await self._lifespan.__aenter__()
+        self.app.state.wake_imports = None
+        self.app.state.wake_estimates = None
         transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
         self.http = httpx.AsyncClient(transport=transport, base_url="http://fuzz")
         minted = await mint_key(ApiKeyStore(self.store.db), tenant="fuzz", role=Role.ADMIN)
@@ -62,7 +68,7 @@ class FuzzServer:
         for n in range(3):
             await self.graphql(
                 "mutation($i: CreateSegmentInput!) { createSegment(input: $i) { segment { id } } }",
-                {"i": {"name": f"seed {n}", "type": "STATIC" if n else "DYNAMIC"}},
+                {"i": {"name": f"seed {n}", **({"type": "STATIC"} if n else {"matchAll": True})}},
             )
         await self.graphql(
             "mutation($u: [UserInput!]!) { upsertUsers(users: $u) { users { id } } }",
