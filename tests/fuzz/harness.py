@@ -24,7 +24,8 @@ from seg_graphql.store.client import Store, connect, prepare
 
 # Written by background jobs on their own schedule, not by the request under test.
 _BACKGROUND_COLLECTIONS = frozenset({"leases", "count_cache"})
-_BACKGROUND_FIELDS = ("estimatedSize", "estimatedSizeUpdatedAt")
+# Written by the server on its own: estimates, and a key's coarse lastUsedAt (once a minute).
+_BACKGROUND_FIELDS = ("estimatedSize", "estimatedSizeUpdatedAt", "lastUsedAt")
 # Mutations that store everything or nothing: a userError means nothing was stored.
 ALL_OR_NOTHING = frozenset(
     {"createSegment", "updateSegment", "deleteSegment", "attachSegmentLink", "detachSegmentLink"}
