@@ -170,8 +170,10 @@ async def test_generated_documents_match(admin, store, seed):
             )
             assert await generic_varies(document), document
         # Errors cancel sibling resolvers; what they had sent by then is timing, so only
-        # error-free documents must cost the same.
-        if not generic.errors:
+        # error-free documents must cost the same. Against a real server the background
+        # workers' polls land in whichever run is awaiting the network: counted on the
+        # embedded store only (as tests/differential.py does).
+        if store.embedded and not generic.errors:
             for _ in range(3):
                 if compiled_cost == generic_cost:
                     break
