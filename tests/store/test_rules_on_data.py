@@ -15,11 +15,11 @@ from seg_graphql.domain.models import Criterion, Operator, Rules
 from seg_graphql.domain.rules import (
     MAX_EXCLUDE,
     OPERATORS,
-    compile_rules,
     evaluate_rules,
     field_kind,
     validate_criterion,
 )
+from seg_graphql.store.filters import compile_rules
 from seg_graphql.store.scoped import TenantCollection
 
 O = Operator

@@ -8,12 +8,8 @@ import pytest
 
 from seg_graphql.domain.errors import UserInputError
 from seg_graphql.domain.models import Criterion, Operator, Rules
-from seg_graphql.domain.rules import (
-    compile_criterion,
-    compile_rules,
-    validate_criterion,
-    validate_rules,
-)
+from seg_graphql.domain.rules import validate_criterion, validate_rules
+from seg_graphql.store.filters import compile_criterion, compile_rules
 
 O = Operator
 

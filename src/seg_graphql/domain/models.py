@@ -130,3 +130,12 @@ class Principal:
     user_id: str | None = None
     team_ids: frozenset[str] = frozenset()
     key_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SegmentSelection:
+    """Which segments a list shows: names containing a text, of a type, linked to a team."""
+
+    name_contains: str | None = None
+    type: SegmentType | None = None
+    team_id: str | None = None

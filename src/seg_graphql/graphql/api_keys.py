@@ -115,7 +115,7 @@ class RevokeApiKeyPayload:
 
 
 def _service(info: Info) -> ApiKeyService:
-    return ApiKeyService(info.context.store.db, info.context.principal)
+    return info.context.api_keys
 
 
 @strawberry.type

@@ -11,7 +11,7 @@ from strawberry.file_uploads import Upload
 
 from seg_graphql.domain import imports as domain
 from seg_graphql.domain.errors import bad_input
-from seg_graphql.domain.imports import CHUNK_BYTES
+from seg_graphql.domain.imports import CHUNK_BYTES, Format
 from seg_graphql.domain.times import aware_utc
 from seg_graphql.graphql.connections import CountedConnection, Edge, page_info
 from seg_graphql.graphql.context import Info
@@ -26,7 +26,6 @@ from seg_graphql.graphql.pagination import (
 )
 from seg_graphql.graphql.scalars import described_enum
 from seg_graphql.graphql.types import UserError
-from seg_graphql.importer.parsers import Format
 
 ImportDocumentType = described_enum(
     domain.DocumentType,

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import strawberry
 
 from seg_graphql.domain.errors import bad_input
+from seg_graphql.domain.history import HistoryOf
 from seg_graphql.domain.membership import Entry
 from seg_graphql.domain.membership import MembershipState as DomainState
 from seg_graphql.domain.times import aware_utc
@@ -203,14 +204,14 @@ class MembershipEventConnection(CountedConnection):
 
 
 async def history_connection(
-    info: Info, where: dict[str, Any], first: int, after: str | None
+    info: Info, about: HistoryOf, first: int, after: str | None
 ) -> MembershipEventConnection:
     check_first(first)
     before = decode_key("event", after)
     if before is not None and not _is_object_id(before):
         raise bad_input("not a valid cursor for this list", ("after",))
-    events = info.context.membership.events
-    docs = await events.page(where, before=before, limit=first + 1)
+    membership = info.context.membership
+    docs = await membership.history_page(about, before=before, limit=first + 1)
     edges = [
         MembershipEventEdge(
             cursor=encode_key("event", str(d["_id"])), node=MembershipEvent.from_document(d)
@@ -222,7 +223,7 @@ async def history_connection(
         page_info=page_info(
             [e.cursor for e in edges], has_next=len(docs) > first, has_previous=before is not None
         ),
-        count_total=lambda: events.count(where),
+        count_total=lambda: membership.history_count(about),
     )
 
 
@@ -305,7 +306,7 @@ class User:
         first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> MembershipEventConnection:
-        return await history_connection(info, {"userId": self.doc["userId"]}, first, after)
+        return await history_connection(info, HistoryOf(user_id=self.doc["userId"]), first, after)
 
 
 async def _memberships(info: Info, doc: dict[str, Any]) -> list[DomainMembership]:

@@ -9,6 +9,7 @@ import strawberry
 from seg_graphql.domain.errors import not_found
 from seg_graphql.domain.identifiers import parse_numeric_id
 from seg_graphql.domain.inputs import SegmentListFilter, parse_model
+from seg_graphql.domain.models import SegmentSelection
 from seg_graphql.graphql.connections import SegmentConnection, SegmentEdge, page_info
 from seg_graphql.graphql.context import Info
 from seg_graphql.graphql.inputs import SegmentFilter
@@ -21,7 +22,6 @@ from seg_graphql.graphql.pagination import (
     encode_cursor,
 )
 from seg_graphql.graphql.types import Segment, Viewer
-from seg_graphql.store.segments import SegmentFilter as StoreFilter
 
 
 def parse_id(raw: str, kind: str = "segment", path: str = "id") -> int:
@@ -61,7 +61,7 @@ class SegmentQuery:
             {"name": filter.name, "teamId": filter.team_id} if filter else {},
             ("filter",),
         )
-        where = StoreFilter(
+        where = SegmentSelection(
             name_contains=bounded.name,
             type=filter.type if filter else None,
             team_id=bounded.team_id,

@@ -10,6 +10,7 @@ import strawberry
 from seg_graphql.domain import models
 from seg_graphql.domain.errors import Problem
 from seg_graphql.domain.fql import rules_to_fql_text
+from seg_graphql.domain.history import HistoryOf
 from seg_graphql.graphql.context import Info
 from seg_graphql.graphql.pagination import AFTER, DEFAULT_FIRST, FIRST
 from seg_graphql.graphql.scalars import (
@@ -155,7 +156,7 @@ class Segment:
     ]:
         from seg_graphql.graphql.membership_types import history_connection
 
-        return await history_connection(info, {"segmentId": self.domain.id}, first, after)
+        return await history_connection(info, HistoryOf(segment_id=self.domain.id), first, after)
 
     @classmethod
     def from_domain(cls, segment: models.Segment) -> Segment:
