@@ -79,10 +79,13 @@ class MembershipService:
         self.users = scope.users
         self.segments = scope.segments
         self._now = scope.now
-        self.writer = MembershipWriter(scope, EventSource.API)
 
     def now(self) -> datetime:
         return self._now()
+
+    def _writer(self) -> MembershipWriter:
+        # One per call: each call counts the lists it grows afresh, as other requests write too.
+        return MembershipWriter(self._scope, EventSource.API)
 
     # ------------------------------------------------------------ status overrides
 
@@ -127,7 +130,7 @@ class MembershipService:
                 problems.append(problem)
             else:
                 overrides[index] = _override(segment, user, change, now)
-        outcomes = await self.writer.apply(list(overrides.values()), at=now)
+        outcomes = await self._writer().apply(list(overrides.values()), at=now)
         for (index, override), outcome in zip(overrides.items(), outcomes, strict=True):
             results[index] = StatusResult(
                 override.segment, outcome.user, outcome.applied, outcome.entry
@@ -207,7 +210,7 @@ class MembershipService:
             )
             for user, entry in targets.values()
         ]
-        outcomes = await self.writer.apply(changes, at=now, refuse_all_when_full=("users",))
+        outcomes = await self._writer().apply(changes, at=now, refuse_all_when_full=("users",))
         return _batch_result(segment, targets, outcomes, problems, len(items))
 
     async def remove_from_list(self, segment_id: int, users: Sequence[str]) -> BatchResult:
@@ -230,7 +233,7 @@ class MembershipService:
             else:
                 targets[index] = (user, None)
         changes = [ListRemove(segment, user) for user, _ in targets.values()]
-        outcomes = await self.writer.apply(changes, at=self._now())
+        outcomes = await self._writer().apply(changes, at=self._now())
         return _batch_result(segment, targets, outcomes, problems, len(users))
 
     async def _editable(self, segment_id: int) -> Segment:
