@@ -8,6 +8,7 @@ from tests.api.import_helpers import ndjson, run_import
 from tests.api.membership_queries import REMOVE_USERS, SEGMENT_HISTORY
 from tests.api.queries import GET
 
+
 def line(segment, operation="UPDATE", **fields):
     return {"operation": operation, "segment_id": segment, "expiration_duration": 0, **fields}
 
@@ -41,10 +42,14 @@ async def test_the_api_and_an_import_record_the_same_list_changes(admin):
     )
     assert job["status"] == "SUCCEEDED"
     api, imported = await events(admin, by_api), await events(admin, by_import)
-    assert [e[:3] for e in api] == [e[:3] for e in imported] == [
-        ("LISTED", {"override": None, "listed": False}, {"override": None, "listed": True}),
-        ("UNLISTED", {"override": None, "listed": True}, {"override": None, "listed": False}),
-    ]
+    assert (
+        [e[:3] for e in api]
+        == [e[:3] for e in imported]
+        == [
+            ("LISTED", {"override": None, "listed": False}, {"override": None, "listed": True}),
+            ("UNLISTED", {"override": None, "listed": True}, {"override": None, "listed": False}),
+        ]
+    )
     assert {e[3] for e in api} == {"API"} and {e[3] for e in imported} == {"IMPORT"}
     assert await size(admin, by_api) == await size(admin, by_import) == 0
 

@@ -33,9 +33,7 @@ STATIC = Segment(
 
 def test_a_list_add_stores_the_entry_and_records_listed():
     expires = AT + timedelta(days=1)
-    plan = plan_change(
-        ListAdd(STATIC, {"userId": "u1"}, expires_at=expires, weight=0.5), ACTOR, AT
-    )
+    plan = plan_change(ListAdd(STATIC, {"userId": "u1"}, expires_at=expires, weight=0.5), ACTOR, AT)
     assert plan.update.user_id == "u1" and plan.update.segment_id == 7
     assert plan.update.fields == {
         "listed": True,
