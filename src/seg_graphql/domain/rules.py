@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
 from seg_graphql.domain.errors import ErrorCode, Problem, UserInputError
 from seg_graphql.domain.identifiers import parse_numeric_id
-from seg_graphql.domain.models import Criterion, Operator, Rules
+from seg_graphql.domain.models import Criterion, CriterionDraft, Operator, Rules, RulesDraft
 from seg_graphql.domain.times import aware_utc, naive_utc, parse_utc
 
 MAX_INCLUDE = 20  # loyalty seed: "Criteria per segment 20"
@@ -79,12 +79,10 @@ def field_kind(name: str) -> Kind | None:
 # ---------------------------------------------------------------- validation
 
 
-def validate_rules(
-    include: Sequence[Mapping[str, Any]],
-    exclude: Sequence[Mapping[str, Any]],
-    path: tuple[str | int, ...] = ("rules",),
-) -> Rules:
-    """Checks raw criteria ({field, operator, value}) and returns normalised Rules."""
+def validate_rules(draft: RulesDraft, path: tuple[str | int, ...] = ("rules",)) -> Rules:
+    """Checks the criteria as given and returns normalised Rules: the one validation of
+    rules, whether they come from the API's typed input or from FQL."""
+    include, exclude = draft.include, draft.exclude
     problems = [
         Problem(
             ErrorCode.LIMIT_EXCEEDED,
@@ -111,11 +109,11 @@ def validate_rules(
     return Rules(include=tuple(parsed["include"]), exclude=tuple(parsed["exclude"]))
 
 
-def validate_criterion(raw: Mapping[str, Any], path: tuple[str | int, ...]) -> Criterion:
+def validate_criterion(draft: CriterionDraft, path: tuple[str | int, ...]) -> Criterion:
     def fail(message: str, leaf: str) -> UserInputError:
         return UserInputError.single(ErrorCode.BAD_USER_INPUT, message, (*path, leaf))
 
-    field = raw.get("field")
+    field = draft.field
     if not isinstance(field, str) or not field:
         raise fail("field is required and must be a string", "field")
     kind = field_kind(field)
@@ -124,18 +122,14 @@ def validate_criterion(raw: Mapping[str, Any], path: tuple[str | int, ...]) -> C
         raise fail(
             f"unknown field '{_clip(field)}'; use one of {known} or customFields.<name>", "field"
         )
-    try:
-        operator = Operator(raw.get("operator"))
-    except ValueError:
-        raise fail(f"unknown operator '{_clip(str(raw.get('operator')))}'", "operator") from None
+    operator = draft.operator
     if operator not in OPERATORS[kind]:
         allowed = ", ".join(sorted(o.value for o in OPERATORS[kind]))
         raise fail(
             f"operator {operator.value} does not apply to {field}; use one of {allowed}", "operator"
         )
-    value = raw.get("value")
     try:
-        normalised = _validate_value(kind, operator, value)
+        normalised = _validate_value(kind, operator, draft.value)
     except ValueError as exc:
         raise fail(str(exc), "value") from None
     return Criterion(field, operator, normalised)

@@ -10,7 +10,7 @@ import strawberry
 from seg_graphql.domain.errors import ErrorCode, UserInputError
 from seg_graphql.graphql.context import Info
 from seg_graphql.graphql.errors import payload_or_errors
-from seg_graphql.graphql.inputs import RulesInput, to_data
+from seg_graphql.graphql.inputs import RulesInput
 from seg_graphql.graphql.membership_types import User
 from seg_graphql.graphql.queries import parse_id
 from seg_graphql.graphql.scalars import JSON
@@ -131,7 +131,7 @@ class CountQuery:
         ] = None,
     ) -> SegmentPreview:
         preview = await info.context.counts.preview(
-            rules_input=to_data(rules) if rules is not None else None,
+            rules_input=rules.to_domain() if rules is not None else None,
             fql=fql,
             segment_id=parse_id(segment_id, path="segmentId") if segment_id is not None else None,
         )

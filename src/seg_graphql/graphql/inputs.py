@@ -1,4 +1,5 @@
-"""GraphQL input types, and their conversion to plain data for the services to validate."""
+"""GraphQL input types, and their conversion to plain data (rules: typed drafts) for the
+services to validate."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import strawberry
 from strawberry.types.base import has_object_definition
 from strawberry.utils.str_converters import to_camel_case
 
+from seg_graphql.domain.models import CriterionDraft, RulesDraft
 from seg_graphql.graphql.scalars import JSON, EditableBy, LinkType, Operator, SegmentType
 
 
@@ -36,6 +38,13 @@ class RulesInput:
     exclude: list[CriterionInput] = strawberry.field(
         default_factory=list, description="None may match (at most 20)."
     )
+
+    def to_domain(self) -> RulesDraft:
+        """The rules as given, typed (validate_rules checks them once, in the service)."""
+        return RulesDraft(
+            include=tuple(CriterionDraft(c.field, c.operator, c.value) for c in self.include),
+            exclude=tuple(CriterionDraft(c.field, c.operator, c.value) for c in self.exclude),
+        )
 
 
 _MATCH_ALL = (
@@ -145,6 +154,8 @@ class SegmentFilter:
 
 def to_data(value: Any) -> Any:
     """Strawberry input -> plain JSON-like data keyed by GraphQL names, without unset fields."""
+    if isinstance(value, RulesInput):
+        return value.to_domain()  # typed down to the rule validator, not flattened
     if has_object_definition(value):
         out: dict[str, Any] = {}
         for field in value.__strawberry_definition__.fields:

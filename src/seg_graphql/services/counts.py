@@ -15,7 +15,7 @@ from typing import Any
 
 from seg_graphql.domain.errors import ErrorCode, Problem, UserInputError, bad_input
 from seg_graphql.domain.fql import parse_fql
-from seg_graphql.domain.models import EditableBy, Role, Rules, Segment, SegmentType
+from seg_graphql.domain.models import EditableBy, Role, Rules, RulesDraft, Segment, SegmentType
 from seg_graphql.domain.rules import validate_rules
 from seg_graphql.services.auth import require_role
 from seg_graphql.services.membership import MembershipService
@@ -159,16 +159,14 @@ class CountService:
     # ------------------------------------------------------------ preview
 
     async def preview(
-        self, *, rules_input: Mapping[str, Any] | None, fql: Any, segment_id: int | None
+        self, *, rules_input: RulesDraft | None, fql: Any, segment_id: int | None
     ) -> Preview:
         if rules_input is not None and fql is not None:
             raise bad_input("give rules or fql, not both", ("fql",))
         if fql is not None:
             rules = parse_fql(fql, ("fql",))
         elif rules_input is not None:
-            rules = validate_rules(
-                rules_input.get("include") or [], rules_input.get("exclude") or [], ("rules",)
-            )
+            rules = validate_rules(rules_input, ("rules",))
         else:
             rules = Rules()
         current = None

@@ -214,7 +214,7 @@ class SegmentService:
         if spec.fql is not None:
             rules = parse_fql(spec.fql, ("input", "fql"))
         elif spec.rules is not None:
-            rules = validate_rules(spec.rules.include, spec.rules.exclude, ("input", "rules"))
+            rules = validate_rules(spec.rules, ("input", "rules"))
         else:
             return Rules()
         if segment_type is SegmentType.STATIC and not rules.is_empty:
