@@ -7,10 +7,11 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import strawberry
 from graphql import GraphQLError
 
-from seg_graphql.domain.errors import AccessError, ErrorCode, UserInputError
-from seg_graphql.graphql.types import UserError
+from seg_graphql.domain.errors import AccessError, ErrorCode, Problem, UserInputError
+from seg_graphql.graphql.scalars import ErrorCode as ErrorCodeEnum
 from seg_graphql.store.errors import TIMEOUT, UNAVAILABLE, outage_code
 
 log = logging.getLogger("seg_graphql.errors")
@@ -22,6 +23,35 @@ OUTAGE_MESSAGES = {
     UNAVAILABLE: "the database is unavailable; retry later",
     TIMEOUT: "the request ran past its deadline and was stopped; ask for less or retry",
 }
+
+USER_ERRORS = "What failed (the input, an item of it, or permission), with codes; empty on success."
+IN_ORDER = (
+    "In input order; null where the item failed (see userErrors, whose path starts with the "
+    "item's index)."
+)
+
+
+@strawberry.type(
+    description="A business failure of a mutation or of one item of it (bad input, unknown "
+    "id, limit, permission): a code, a message and the path of the bad field."
+)
+class UserError:
+    field: str | None = strawberry.field(
+        description="Dotted path of the bad field, e.g. input.rules.include.0.value; null when "
+        "the whole operation is refused (FORBIDDEN)."
+    )
+    path: list[str] = strawberry.field(description="The same path as a list (the seeds' loc).")
+    message: str = strawberry.field(description="What is wrong, for people.")
+    code: ErrorCodeEnum = strawberry.field(description="What is wrong, for programs.")
+
+    @classmethod
+    def from_problem(cls, problem: Problem) -> UserError:
+        return cls(
+            field=problem.field,
+            path=[str(p) for p in problem.path],
+            message=problem.message,
+            code=problem.code,
+        )
 
 
 async def payload_or_errors(

@@ -1,4 +1,4 @@
-"""Mutations: each returns a payload with its result and userErrors {field message code}."""
+"""Segment mutations: each returns a payload with its result and userErrors."""
 
 from __future__ import annotations
 
@@ -7,18 +7,15 @@ from typing import Annotated
 import strawberry
 
 from seg_graphql.domain import models
+from seg_graphql.graphql.arguments import SEGMENT_ID, parse_id, to_data
 from seg_graphql.graphql.context import Info
-from seg_graphql.graphql.errors import payload_or_errors
-from seg_graphql.graphql.inputs import (
+from seg_graphql.graphql.errors import USER_ERRORS, UserError, payload_or_errors
+from seg_graphql.graphql.segments.inputs import (
     CreateSegmentInput,
     SegmentLinkInput,
     UpdateSegmentInput,
-    to_data,
 )
-from seg_graphql.graphql.queries import parse_id
-from seg_graphql.graphql.types import USER_ERRORS, Segment, UserError
-
-SEGMENT_ID = "The segment's id."
+from seg_graphql.graphql.segments.types import Segment
 
 
 @strawberry.type(description="The result of a mutation on one segment.")

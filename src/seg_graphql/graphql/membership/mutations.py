@@ -1,4 +1,5 @@
-"""Mutations on users and memberships; per-item userErrors carry the item's index."""
+"""Membership mutations: status changes and list entries; per-item userErrors carry the
+item's index."""
 
 from __future__ import annotations
 
@@ -6,27 +7,14 @@ from typing import Annotated
 
 import strawberry
 
+from seg_graphql.graphql.arguments import SEGMENT_ID, parse_id, to_data
 from seg_graphql.graphql.context import Info
-from seg_graphql.graphql.errors import payload_or_errors
-from seg_graphql.graphql.inputs import to_data
-from seg_graphql.graphql.membership_inputs import SegmentUserInput, SetUserStatusInput, UserInput
-from seg_graphql.graphql.membership_types import Membership, User
-from seg_graphql.graphql.mutations import SEGMENT_ID
-from seg_graphql.graphql.queries import parse_id
-from seg_graphql.graphql.types import USER_ERRORS, Segment, UserError
+from seg_graphql.graphql.errors import IN_ORDER, USER_ERRORS, UserError, payload_or_errors
+from seg_graphql.graphql.membership.inputs import SegmentUserInput, SetUserStatusInput
+from seg_graphql.graphql.membership.types import Membership
+from seg_graphql.graphql.segments.types import Segment
+from seg_graphql.graphql.users.types import User
 from seg_graphql.services.membership import BatchResult
-
-IN_ORDER = (
-    "In input order; null where the item failed (see userErrors, whose path starts with the "
-    "item's index)."
-)
-
-
-@strawberry.type(description="The result of upsertUsers.")
-class UpsertUsersPayload:
-    users: list[User | None] = strawberry.field(default_factory=list, description=IN_ORDER)
-    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
-
 
 APPLIED = "False when a newer (or the same) change was already applied: nothing changed."
 
@@ -99,26 +87,6 @@ def _errors(batch: BatchResult) -> list[UserError]:
 
 @strawberry.type
 class MembershipMutation:
-    @strawberry.mutation(
-        description="Creates or updates user profiles (at most 500 per call). "
-        "Good items are saved even when others fail."
-    )
-    async def upsert_users(
-        self,
-        info: Info,
-        users: Annotated[
-            list[UserInput], strawberry.argument(description="The profiles (at most 500).")
-        ],
-    ) -> UpsertUsersPayload | None:
-        async def run() -> UpsertUsersPayload:
-            result = await info.context.users.upsert([to_data(u) for u in users])
-            return UpsertUsersPayload(
-                users=[User.from_document(d) if d else None for d in result.users],
-                user_errors=[UserError.from_problem(p) for p in result.problems],
-            )
-
-        return await payload_or_errors(run, lambda e: UpsertUsersPayload(user_errors=e))
-
     @strawberry.mutation(description="ADD, BLOCK or RESET one user's membership (Village).")
     async def set_user_status(
         self,

@@ -1,13 +1,8 @@
-"""GraphQL input types, and their conversion to plain data for the services to validate."""
+"""Segment inputs (converted with arguments.to_data for the services to validate)."""
 
 from __future__ import annotations
 
-from enum import Enum
-from typing import Any
-
 import strawberry
-from strawberry.types.base import has_object_definition
-from strawberry.utils.str_converters import to_camel_case
 
 from seg_graphql.graphql.scalars import JSON, EditableBy, LinkType, Operator, SegmentType
 
@@ -141,20 +136,3 @@ class SegmentFilter:
     team_id: strawberry.ID | None = strawberry.field(
         default=None, description="Only this team's segments."
     )
-
-
-def to_data(value: Any) -> Any:
-    """Strawberry input -> plain JSON-like data keyed by GraphQL names, without unset fields."""
-    if has_object_definition(value):
-        out: dict[str, Any] = {}
-        for field in value.__strawberry_definition__.fields:
-            item = getattr(value, field.python_name)
-            if item is strawberry.UNSET:
-                continue
-            out[field.graphql_name or to_camel_case(field.python_name)] = to_data(item)
-        return out
-    if isinstance(value, list):
-        return [to_data(item) for item in value]
-    if isinstance(value, Enum):
-        return value.value
-    return value
