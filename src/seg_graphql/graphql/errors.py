@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import strawberry
 from graphql import GraphQLError
@@ -16,7 +17,7 @@ from seg_graphql.store.errors import TIMEOUT, UNAVAILABLE, outage_code
 
 log = logging.getLogger("seg_graphql.errors")
 
-P = TypeVar("P")
+Resolver = TypeVar("Resolver", bound=Callable[..., Awaitable[Any]])
 
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?$")
 OUTAGE_MESSAGES = {
@@ -54,20 +55,28 @@ class UserError:
         )
 
 
-async def payload_or_errors(
-    build: Callable[[], Awaitable[P]], failed: Callable[[list[UserError]], P]
-) -> P:
-    """Runs a mutation. Every business failure, FORBIDDEN included, becomes a userErrors
-    entry with its code (SPEC section 7); only what is not about this mutation's input or
-    permission (authentication, limits, outages, internal faults) stays top-level."""
-    try:
-        return await build()
-    except UserInputError as exc:
-        return failed([UserError.from_problem(p) for p in exc.problems])
-    except AccessError as exc:
-        if exc.code is not ErrorCode.FORBIDDEN:
-            raise
-        return failed([UserError(field=None, path=[], message=exc.message, code=exc.code)])
+def user_errors_in(payload: Callable[..., Any]) -> Callable[[Resolver], Resolver]:
+    """Wraps a mutation's resolver: every business failure, FORBIDDEN included, becomes the
+    userErrors of `payload(user_errors=...)`, with its code (SPEC section 7); only what is not
+    about this mutation's input or permission (authentication, limits, outages, internal
+    faults) stays top-level."""
+
+    def wrap(resolver: Resolver) -> Resolver:
+        @functools.wraps(resolver)  # Strawberry reads the arguments from the wrapped signature
+        async def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await resolver(*args, **kwargs)
+            except UserInputError as exc:
+                return payload(user_errors=[UserError.from_problem(p) for p in exc.problems])
+            except AccessError as exc:
+                if exc.code is not ErrorCode.FORBIDDEN:
+                    raise
+                forbidden = UserError(field=None, path=[], message=exc.message, code=exc.code)
+                return payload(user_errors=[forbidden])
+
+        return cast(Resolver, run)
+
+    return wrap
 
 
 def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:

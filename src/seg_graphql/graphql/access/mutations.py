@@ -9,7 +9,7 @@ import strawberry
 from seg_graphql.graphql.access.inputs import CreateApiKeyInput
 from seg_graphql.graphql.access.types import ApiKey
 from seg_graphql.graphql.context import Info
-from seg_graphql.graphql.errors import UserError, payload_or_errors
+from seg_graphql.graphql.errors import UserError, user_errors_in
 
 
 @strawberry.type(description="The key made, its secret (shown once), or why it was not.")
@@ -39,38 +39,32 @@ class AccessMutation:
         description="Creates an API key for your tenant (ADMIN only); its secret is returned "
         "once, here."
     )
+    @user_errors_in(CreateApiKeyPayload)
     async def create_api_key(
         self,
         info: Info,
         input: Annotated[CreateApiKeyInput, strawberry.argument(description="The key to make.")],
     ) -> CreateApiKeyPayload:
-        async def run() -> CreateApiKeyPayload:
-            minted = await info.context.api_keys.create(
-                {
-                    "name": input.name,
-                    "role": input.role,
-                    "userId": input.user_id,
-                    "teamIds": list(input.team_ids or []),
-                    "expiresAt": input.expires_at,
-                }
-            )
-            return CreateApiKeyPayload(
-                api_key=ApiKey.from_document(minted.metadata), secret=minted.key
-            )
-
-        return await payload_or_errors(run, lambda e: CreateApiKeyPayload(user_errors=e))
+        minted = await info.context.api_keys.create(
+            {
+                "name": input.name,
+                "role": input.role,
+                "userId": input.user_id,
+                "teamIds": list(input.team_ids or []),
+                "expiresAt": input.expires_at,
+            }
+        )
+        return CreateApiKeyPayload(api_key=ApiKey.from_document(minted.metadata), secret=minted.key)
 
     @strawberry.mutation(
         description="Revokes one of your tenant's keys (ADMIN only). Servers may accept it "
         "for up to SEG_AUTH_CACHE_SECONDS more (their authentication cache)."
     )
+    @user_errors_in(RevokeApiKeyPayload)
     async def revoke_api_key(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="The key's id (ApiKey.id).")],
     ) -> RevokeApiKeyPayload:
-        async def run() -> RevokeApiKeyPayload:
-            revoked = await info.context.api_keys.revoke(str(id))
-            return RevokeApiKeyPayload(api_key=ApiKey.from_document(revoked))
-
-        return await payload_or_errors(run, lambda e: RevokeApiKeyPayload(user_errors=e))
+        revoked = await info.context.api_keys.revoke(str(id))
+        return RevokeApiKeyPayload(api_key=ApiKey.from_document(revoked))

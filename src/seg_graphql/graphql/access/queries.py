@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from seg_graphql.graphql.access.types import ApiKey, ApiKeyConnection, ApiKeyEdge, Viewer
 from seg_graphql.graphql.context import Info
-from seg_graphql.graphql.pagination import (
-    AFTER,
-    DEFAULT_FIRST,
-    FIRST,
-    check_first,
-    decode_key,
-    encode_key,
-)
+from seg_graphql.graphql.pagination import DEFAULT_FIRST, After, First, encode_key, start_key
 
 
 @strawberry.type
@@ -24,12 +15,12 @@ class AccessQuery:
     async def api_keys(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
     ) -> ApiKeyConnection:
-        check_first(first)
+        start = start_key("apikey", first, after)
         service = info.context.api_keys
-        keys, has_next = await service.page(after=decode_key("apikey", after), first=first)
+        keys, has_next = await service.page(after=start, first=first)
         return ApiKeyConnection.of(
             keys,
             lambda doc: ApiKeyEdge(

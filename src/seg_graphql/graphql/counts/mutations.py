@@ -9,7 +9,7 @@ import strawberry
 from seg_graphql.domain.errors import ErrorCode, UserInputError
 from seg_graphql.graphql.arguments import parse_id
 from seg_graphql.graphql.context import Info
-from seg_graphql.graphql.errors import USER_ERRORS, UserError, payload_or_errors
+from seg_graphql.graphql.errors import USER_ERRORS, UserError, user_errors_in
 from seg_graphql.graphql.segments.types import Segment
 
 MAX_REFRESH = 100
@@ -26,6 +26,7 @@ class RefreshEstimatesPayload:
 @strawberry.type
 class CountMutation:
     @strawberry.mutation(description="Recomputes estimatedSize now (ADMIN only).")
+    @user_errors_in(RefreshEstimatesPayload)
     async def refresh_estimates(
         self,
         info: Info,
@@ -34,15 +35,12 @@ class CountMutation:
             strawberry.argument(description=f"The segments to recount (at most {MAX_REFRESH})."),
         ],
     ) -> RefreshEstimatesPayload | None:
-        async def run() -> RefreshEstimatesPayload:
-            if len(segment_ids) > MAX_REFRESH:
-                raise UserInputError.single(
-                    ErrorCode.LIMIT_EXCEEDED,
-                    f"refresh at most {MAX_REFRESH} segments at once (limit)",
-                    ("segmentIds",),
-                )
-            ids = [parse_id(i, path="segmentIds") for i in segment_ids]
-            segments = await info.context.counts.refresh_estimates(ids)
-            return RefreshEstimatesPayload(segments=[Segment.from_domain(s) for s in segments])
-
-        return await payload_or_errors(run, lambda e: RefreshEstimatesPayload(user_errors=e))
+        if len(segment_ids) > MAX_REFRESH:
+            raise UserInputError.single(
+                ErrorCode.LIMIT_EXCEEDED,
+                f"refresh at most {MAX_REFRESH} segments at once (limit)",
+                ("segmentIds",),
+            )
+        ids = [parse_id(i, path="segmentIds") for i in segment_ids]
+        segments = await info.context.counts.refresh_estimates(ids)
+        return RefreshEstimatesPayload(segments=[Segment.from_domain(s) for s in segments])

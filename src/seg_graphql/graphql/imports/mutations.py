@@ -10,7 +10,7 @@ import strawberry
 from seg_graphql.domain.errors import bad_input
 from seg_graphql.domain.imports import CHUNK_BYTES
 from seg_graphql.graphql.context import Info
-from seg_graphql.graphql.errors import UserError, payload_or_errors
+from seg_graphql.graphql.errors import UserError, user_errors_in
 from seg_graphql.graphql.imports.inputs import RunImportInput
 from seg_graphql.graphql.imports.types import ImportJob
 
@@ -31,23 +31,21 @@ class ImportMutation:
         description="Starts a bulk import and returns its job at once; the content is stored "
         "before the job starts, and the job survives server restarts."
     )
+    @user_errors_in(RunImportPayload)
     async def run_import(
         self,
         info: Info,
         input: Annotated[RunImportInput, strawberry.argument(description="The import.")],
     ) -> RunImportPayload:
-        async def run() -> RunImportPayload:
-            request = {
-                "documentType": input.document_type,
-                "format": input.format,
-                "name": input.name,
-            }
-            job = await info.context.imports.submit(request, _content_of(input))
-            if info.context.wake_imports is not None:
-                info.context.wake_imports()
-            return RunImportPayload(job=ImportJob.from_domain(job))
-
-        return await payload_or_errors(run, lambda e: RunImportPayload(user_errors=e))
+        request = {
+            "documentType": input.document_type,
+            "format": input.format,
+            "name": input.name,
+        }
+        job = await info.context.imports.submit(request, _content_of(input))
+        if info.context.wake_imports is not None:
+            info.context.wake_imports()
+        return RunImportPayload(job=ImportJob.from_domain(job))
 
 
 def _content_of(input: RunImportInput) -> AsyncIterator[bytes]:

@@ -13,14 +13,7 @@ from seg_graphql.graphql.imports.types import (
     ImportJobEdge,
     ImportStatus,
 )
-from seg_graphql.graphql.pagination import (
-    AFTER,
-    DEFAULT_FIRST,
-    FIRST,
-    check_first,
-    decode_key,
-    encode_key,
-)
+from seg_graphql.graphql.pagination import DEFAULT_FIRST, After, First, encode_key, start_key
 
 
 @strawberry.type
@@ -37,14 +30,13 @@ class ImportQuery:
     async def import_jobs(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
         status: Annotated[
             ImportStatus | None, strawberry.argument(description="Only jobs in this status.")
         ] = None,
     ) -> ImportJobConnection:
-        check_first(first)
-        before = decode_key("import", after)
+        before = start_key("import", first, after)
         service = info.context.imports
         jobs, has_next = await service.page(status=status, before=before, first=first)
         return ImportJobConnection.of(

@@ -11,10 +11,9 @@ from seg_graphql.graphql.scalars import JSON, UnixTimestamp, UserStatus
 @strawberry.input(description="Village's status change metadata, kept with the change.")
 class StatusMetadataInput:
     reference_id: str | None = optional_field("Your id for the change (e.g. an event id).")
-    status_change_timestamp: UnixTimestamp | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Unix seconds of the change; default: when received. A change older than "
-        "the one applied for this user and segment is ignored (applied: false).",
+    status_change_timestamp: UnixTimestamp | None = optional_field(
+        "Unix seconds of the change; default: when received. A change older than "
+        "the one applied for this user and segment is ignored (applied: false)."
     )
     description: str | None = optional_field("Free text about the change.")
 
@@ -30,14 +29,9 @@ class SetUserStatusInput:
 @strawberry.input(description="A user put on a segment's list.")
 class SegmentUserInput:
     user: str = strawberry.field(description="A userId or an email.")
-    expiration_duration: int | None = strawberry.field(
-        default=strawberry.UNSET, description="Minutes until the entry expires; 0 = never."
+    expiration_duration: int | None = optional_field("Minutes until the entry expires; 0 = never.")
+    expiration_ts: UnixTimestamp | None = optional_field(
+        "Unix seconds when it expires; 0 = never; wins over expirationDuration."
     )
-    expiration_ts: UnixTimestamp | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Unix seconds when it expires; 0 = never; wins over expirationDuration.",
-    )
-    weight: float | None = strawberry.field(
-        default=strawberry.UNSET, description="0..1, default 1."
-    )
+    weight: float | None = optional_field("0..1, default 1.")
     data_bag: JSON | None = optional_field("Any JSON kept with the entry (at most 16 KB).")

@@ -14,7 +14,7 @@ from seg_graphql.domain.membership import Entry
 from seg_graphql.domain.membership import MembershipState as DomainState
 from seg_graphql.graphql.connections import Connection, Edge
 from seg_graphql.graphql.context import Info
-from seg_graphql.graphql.pagination import check_first, decode_key, encode_key
+from seg_graphql.graphql.pagination import encode_key, start_key
 from seg_graphql.graphql.scalars import (
     JSON,
     EventAction,
@@ -197,8 +197,7 @@ class MembershipEventConnection(Connection[MembershipEvent]):
     async def page(
         cls, info: Info, where: dict[str, Any], first: int, after: str | None
     ) -> MembershipEventConnection:
-        check_first(first)
-        before = decode_key("event", after)
+        before = start_key("event", first, after)
         if before is not None and not _is_object_id(before):
             raise bad_input("not a valid cursor for this list", ("after",))
         events = info.context.membership.events
@@ -236,8 +235,7 @@ class MemberConnection(Connection[User]):
         cls, info: Info, segment: models.Segment, first: int, after: str | None
     ) -> MemberConnection:
         """segment.members: batched across segments by the member page loader."""
-        check_first(first)
-        after_user = decode_key("member", after)
+        after_user = start_key("member", first, after)
         info.context.segment_loader.prime(segment.id, segment)
         docs, has_next = await info.context.member_page_loader.load(
             MemberPageKey(segment.id, first, after_user)

@@ -10,9 +10,9 @@ from seg_graphql.domain.inputs import SegmentListFilter, parse_model
 from seg_graphql.graphql.arguments import parse_id
 from seg_graphql.graphql.context import Info
 from seg_graphql.graphql.pagination import (
-    AFTER,
     DEFAULT_FIRST,
-    FIRST,
+    After,
+    First,
     check_first,
     decode_cursor,
     encode_cursor,
@@ -37,8 +37,8 @@ class SegmentQuery:
     async def segments(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
         filter: Annotated[
             SegmentFilter | None,
             strawberry.argument(description="Only segments matching all given fields."),

@@ -12,7 +12,7 @@ from seg_graphql.domain import models
 from seg_graphql.domain.fql import rules_to_fql_text
 from seg_graphql.graphql.connections import Connection, Edge
 from seg_graphql.graphql.context import Info
-from seg_graphql.graphql.pagination import AFTER, DEFAULT_FIRST, FIRST
+from seg_graphql.graphql.pagination import DEFAULT_FIRST, After, First
 from seg_graphql.graphql.scalars import JSON, EditableBy, LinkType, Operator, SegmentType
 
 if TYPE_CHECKING:
@@ -136,8 +136,8 @@ class Segment:
     async def members(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
     ) -> Annotated[MemberConnection, strawberry.lazy(_MEMBERSHIP_TYPES)]:
         return await _MEMBERS.resolve_type().of_segment(info, self.domain, first, after)
 
@@ -145,8 +145,8 @@ class Segment:
     async def history(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
     ) -> Annotated[MembershipEventConnection, strawberry.lazy(_MEMBERSHIP_TYPES)]:
         return await _HISTORY.resolve_type().page(info, {"segmentId": self.domain.id}, first, after)
 

@@ -26,6 +26,4 @@ class UserInput:
     coins: float | None = optional_field("Coin balance.")
     badges: list[str] | None = optional_field("Badges earned (replaces the list).")
     custom_fields: JSON | None = optional_field("A JSON object of other fields (replaces it).")
-    created_at: datetime | None = strawberry.field(
-        default=strawberry.UNSET, description="Account creation; defaults to the first upsert."
-    )
+    created_at: datetime | None = optional_field("Account creation; defaults to the first upsert.")

@@ -8,7 +8,7 @@ import strawberry
 
 from seg_graphql.graphql.arguments import to_data
 from seg_graphql.graphql.context import Info
-from seg_graphql.graphql.errors import IN_ORDER, USER_ERRORS, UserError, payload_or_errors
+from seg_graphql.graphql.errors import IN_ORDER, USER_ERRORS, UserError, user_errors_in
 from seg_graphql.graphql.users.inputs import UserInput
 from seg_graphql.graphql.users.types import User
 
@@ -25,6 +25,7 @@ class UserMutation:
         description="Creates or updates user profiles (at most 500 per call). "
         "Good items are saved even when others fail."
     )
+    @user_errors_in(UpsertUsersPayload)
     async def upsert_users(
         self,
         info: Info,
@@ -32,11 +33,8 @@ class UserMutation:
             list[UserInput], strawberry.argument(description="The profiles (at most 500).")
         ],
     ) -> UpsertUsersPayload | None:
-        async def run() -> UpsertUsersPayload:
-            result = await info.context.users.upsert([to_data(u) for u in users])
-            return UpsertUsersPayload(
-                users=[User.from_document(d) if d else None for d in result.users],
-                user_errors=[UserError.from_problem(p) for p in result.problems],
-            )
-
-        return await payload_or_errors(run, lambda e: UpsertUsersPayload(user_errors=e))
+        result = await info.context.users.upsert([to_data(u) for u in users])
+        return UpsertUsersPayload(
+            users=[User.from_document(d) if d else None for d in result.users],
+            user_errors=[UserError.from_problem(p) for p in result.problems],
+        )

@@ -8,14 +8,7 @@ import strawberry
 
 from seg_graphql.domain.errors import not_found
 from seg_graphql.graphql.context import Info
-from seg_graphql.graphql.pagination import (
-    AFTER,
-    DEFAULT_FIRST,
-    FIRST,
-    check_first,
-    decode_key,
-    encode_key,
-)
+from seg_graphql.graphql.pagination import DEFAULT_FIRST, After, First, encode_key, start_key
 from seg_graphql.graphql.users.types import User, UserConnection, UserEdge
 
 
@@ -39,11 +32,10 @@ class UserQuery:
     async def users(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
     ) -> UserConnection:
-        check_first(first)
-        after_user = decode_key("user", after)
+        after_user = start_key("user", first, after)
         service = info.context.users
         docs, has_next = await service.page(after=after_user, first=first)
         return UserConnection.of(

@@ -11,7 +11,7 @@ from strawberry.types.lazy_type import LazyType
 from seg_graphql.domain.times import aware_utc
 from seg_graphql.graphql.connections import Connection, Edge
 from seg_graphql.graphql.context import Info
-from seg_graphql.graphql.pagination import AFTER, DEFAULT_FIRST, FIRST
+from seg_graphql.graphql.pagination import DEFAULT_FIRST, After, First
 from seg_graphql.graphql.scalars import JSON
 from seg_graphql.graphql.segments.types import Segment
 from seg_graphql.services.membership import Membership as DomainMembership
@@ -19,9 +19,7 @@ from seg_graphql.services.membership import Membership as DomainMembership
 if TYPE_CHECKING:
     from seg_graphql.graphql.membership.types import Membership, MembershipEventConnection
 
-# A true type cycle: User.memberships -> Membership.segment -> Segment.members -> User, and
-# User.history -> MembershipEvent.user -> User. The membership types are declared with
-# strawberry.lazy, and the resolvers reach their classes through the same lazy reference.
+# User.history -> MembershipEvent.user -> User is a true type cycle: lazy, as in segments/types.
 _MEMBERSHIP_TYPES = "seg_graphql.graphql.membership.types"
 _MEMBERSHIP = LazyType("Membership", _MEMBERSHIP_TYPES)
 _HISTORY = LazyType("MembershipEventConnection", _MEMBERSHIP_TYPES)
@@ -102,8 +100,8 @@ class User:
     async def history(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
     ) -> Annotated[MembershipEventConnection, strawberry.lazy(_MEMBERSHIP_TYPES)]:
         return await _HISTORY.resolve_type().page(
             info, {"userId": self.doc["userId"]}, first, after
