@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from strawberry.types.lazy_type import LazyType
 
 from seg_graphql.domain import models
 from seg_graphql.domain.fql import rules_to_fql_text
 from seg_graphql.graphql.connections import Connection, Edge
 from seg_graphql.graphql.context import Info
+from seg_graphql.graphql.membership.lazy import (
+    MemberConnectionRef,
+    MembershipEventConnectionRef,
+    resolved,
+)
 from seg_graphql.graphql.pagination import DEFAULT_FIRST, After, First
 from seg_graphql.graphql.scalars import JSON, EditableBy, LinkType, Operator, SegmentType
-
-if TYPE_CHECKING:
-    from seg_graphql.graphql.membership.types import MemberConnection, MembershipEventConnection
-
-# A true type cycle: Segment.members -> User.segments -> Segment, and Segment.history ->
-# MembershipEvent.segment -> Segment. The membership types are declared with strawberry.lazy,
-# and the resolvers reach their classes through the same lazy reference at run time.
-_MEMBERSHIP_TYPES = "seg_graphql.graphql.membership.types"
-_MEMBERS = LazyType("MemberConnection", _MEMBERSHIP_TYPES)
-_HISTORY = LazyType("MembershipEventConnection", _MEMBERSHIP_TYPES)
 
 
 @strawberry.type(description="One condition on a user profile: {field, operator, value}.")
@@ -138,8 +131,8 @@ class Segment:
         info: Info,
         first: First = DEFAULT_FIRST,
         after: After = None,
-    ) -> Annotated[MemberConnection, strawberry.lazy(_MEMBERSHIP_TYPES)]:
-        return await _MEMBERS.resolve_type().of_segment(info, self.domain, first, after)
+    ) -> MemberConnectionRef:
+        return await resolved(MemberConnectionRef).of_segment(info, self.domain, first, after)
 
     @strawberry.field(description="Membership changes in this segment, newest first.")
     async def history(
@@ -147,8 +140,10 @@ class Segment:
         info: Info,
         first: First = DEFAULT_FIRST,
         after: After = None,
-    ) -> Annotated[MembershipEventConnection, strawberry.lazy(_MEMBERSHIP_TYPES)]:
-        return await _HISTORY.resolve_type().page(info, {"segmentId": self.domain.id}, first, after)
+    ) -> MembershipEventConnectionRef:
+        return await resolved(MembershipEventConnectionRef).page(
+            info, {"segmentId": self.domain.id}, first, after
+        )
 
     @classmethod
     def from_domain(cls, segment: models.Segment) -> Segment:

@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
-from strawberry.types.lazy_type import LazyType
 
 from seg_graphql.domain.times import aware_utc
 from seg_graphql.graphql.connections import Connection, Edge
 from seg_graphql.graphql.context import Info
+from seg_graphql.graphql.membership.lazy import (
+    MembershipEventConnectionRef,
+    MembershipRef,
+    resolved,
+)
 from seg_graphql.graphql.pagination import DEFAULT_FIRST, After, First
 from seg_graphql.graphql.scalars import JSON
 from seg_graphql.graphql.segments.types import Segment
 from seg_graphql.services.membership import Membership as DomainMembership
-
-if TYPE_CHECKING:
-    from seg_graphql.graphql.membership.types import Membership, MembershipEventConnection
-
-# User.history -> MembershipEvent.user -> User is a true type cycle: lazy, as in segments/types.
-_MEMBERSHIP_TYPES = "seg_graphql.graphql.membership.types"
-_MEMBERSHIP = LazyType("Membership", _MEMBERSHIP_TYPES)
-_HISTORY = LazyType("MembershipEventConnection", _MEMBERSHIP_TYPES)
 
 
 @strawberry.type(description="A user profile: the audience segments are made of.")
@@ -85,11 +81,9 @@ class User:
         description="Every segment this user is in, or has an override or list "
         "entry in, with state and reason."
     )
-    async def memberships(
-        self, info: Info
-    ) -> list[Annotated[Membership, strawberry.lazy(_MEMBERSHIP_TYPES)]]:
+    async def memberships(self, info: Info) -> list[MembershipRef]:
         now = info.context.membership.now()
-        membership = _MEMBERSHIP.resolve_type()
+        membership = resolved(MembershipRef)
         return [
             membership.from_domain(m, now)
             for m in await _memberships(info, self.doc)
@@ -102,8 +96,8 @@ class User:
         info: Info,
         first: First = DEFAULT_FIRST,
         after: After = None,
-    ) -> Annotated[MembershipEventConnection, strawberry.lazy(_MEMBERSHIP_TYPES)]:
-        return await _HISTORY.resolve_type().page(
+    ) -> MembershipEventConnectionRef:
+        return await resolved(MembershipEventConnectionRef).page(
             info, {"userId": self.doc["userId"]}, first, after
         )
 
