@@ -1,16 +1,11 @@
-"""GraphQL input types, and their conversion to plain data (rules: typed drafts) for the
-services to validate."""
+"""Segment inputs (converted with arguments.to_data for the services to validate)."""
 
 from __future__ import annotations
 
-from enum import Enum
-from typing import Any
-
 import strawberry
-from strawberry.types.base import has_object_definition
-from strawberry.utils.str_converters import to_camel_case
 
 from seg_graphql.domain.models import CriterionDraft, RulesDraft
+from seg_graphql.graphql.arguments import optional_field
 from seg_graphql.graphql.scalars import JSON, EditableBy, LinkType, Operator, SegmentType
 
 
@@ -61,32 +56,22 @@ _MATCH_ALL = (
 )
 class CreateSegmentInput:
     name: str = strawberry.field(description="Display name.")
-    technical_name: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Unique per tenant; default segment-<id>. Imports may name the segment by it.",
+    technical_name: str | None = optional_field(
+        "Unique per tenant; default segment-<id>. Imports may name the segment by it."
     )
-    description: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Free text for people."
-    )
+    description: str | None = optional_field("Free text for people.")
     type: SegmentType = strawberry.field(
         default=SegmentType.DYNAMIC, description="STATIC (a list) or DYNAMIC (rules)."
     )
-    rules: RulesInput | None = strawberry.field(
-        default=strawberry.UNSET, description="Give rules or fql, not both."
-    )
-    fql: JSON | None = strawberry.field(
-        default=strawberry.UNSET,
-        description='FQL as JSON or JSON text: [{"points": {"$gte": 100}}]. Operators: $eq $ne '
+    rules: RulesInput | None = optional_field("Give rules or fql, not both.")
+    fql: JSON | None = optional_field(
+        'FQL as JSON or JSON text: [{"points": {"$gte": 100}}]. Operators: $eq $ne '
         "$in $nin $gt $gte $lt $lte $exists $contains $ncontains; groups $and, "
-        "$nor / $not (exclusions).",
+        "$nor / $not (exclusions)."
     )
-    match_all: bool | None = strawberry.field(default=strawberry.UNSET, description=_MATCH_ALL)
-    url: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Informational only; never evaluated."
-    )
-    team_id: strawberry.ID | None = strawberry.field(
-        default=strawberry.UNSET, description="The owning team."
-    )
+    match_all: bool | None = optional_field(_MATCH_ALL)
+    url: str | None = optional_field("Informational only; never evaluated.")
+    team_id: strawberry.ID | None = optional_field("The owning team.")
     is_default: bool = strawberry.field(
         default=False, description="Marks a default segment; informational."
     )
@@ -99,36 +84,19 @@ class CreateSegmentInput:
     description="Only the fields given change; null clears description, url and teamId."
 )
 class UpdateSegmentInput:
-    name: str | None = strawberry.field(default=strawberry.UNSET, description="Display name.")
-    technical_name: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Unique per tenant."
+    name: str | None = optional_field("Display name.")
+    technical_name: str | None = optional_field("Unique per tenant.")
+    description: str | None = optional_field("Free text; null clears it.")
+    rules: RulesInput | None = optional_field("Replaces the rules; give rules or fql, not both.")
+    fql: JSON | None = optional_field("Replaces the rules, as FQL (see createSegment).")
+    match_all: bool | None = optional_field(
+        "true: the segment selects every user (its rules are cleared); false "
+        "requires rules or fql. Rules or fql that end up empty need matchAll: true."
     )
-    description: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Free text; null clears it."
-    )
-    rules: RulesInput | None = strawberry.field(
-        default=strawberry.UNSET, description="Replaces the rules; give rules or fql, not both."
-    )
-    fql: JSON | None = strawberry.field(
-        default=strawberry.UNSET, description="Replaces the rules, as FQL (see createSegment)."
-    )
-    match_all: bool | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="true: the segment selects every user (its rules are cleared); false "
-        "requires rules or fql. Rules or fql that end up empty need matchAll: true.",
-    )
-    url: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Informational; null clears it."
-    )
-    team_id: strawberry.ID | None = strawberry.field(
-        default=strawberry.UNSET, description="The owning team; null clears it."
-    )
-    is_default: bool | None = strawberry.field(
-        default=strawberry.UNSET, description="Marks a default segment."
-    )
-    editable_by: EditableBy | None = strawberry.field(
-        default=strawberry.UNSET, description="Who may change it."
-    )
+    url: str | None = optional_field("Informational; null clears it.")
+    team_id: strawberry.ID | None = optional_field("The owning team; null clears it.")
+    is_default: bool | None = optional_field("Marks a default segment.")
+    editable_by: EditableBy | None = optional_field("Who may change it.")
 
 
 @strawberry.input(description="A team or user to link to a segment.")
@@ -150,22 +118,3 @@ class SegmentFilter:
     team_id: strawberry.ID | None = strawberry.field(
         default=None, description="Only this team's segments."
     )
-
-
-def to_data(value: Any) -> Any:
-    """Strawberry input -> plain JSON-like data keyed by GraphQL names, without unset fields."""
-    if isinstance(value, RulesInput):
-        return value.to_domain()  # typed down to the rule validator, not flattened
-    if has_object_definition(value):
-        out: dict[str, Any] = {}
-        for field in value.__strawberry_definition__.fields:
-            item = getattr(value, field.python_name)
-            if item is strawberry.UNSET:
-                continue
-            out[field.graphql_name or to_camel_case(field.python_name)] = to_data(item)
-        return out
-    if isinstance(value, list):
-        return [to_data(item) for item in value]
-    if isinstance(value, Enum):
-        return value.value
-    return value
