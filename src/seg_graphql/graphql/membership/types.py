@@ -3,7 +3,7 @@ members, and the answer of a membership check."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -13,6 +13,7 @@ from seg_graphql.domain.errors import bad_input
 from seg_graphql.domain.history import HistoryOf
 from seg_graphql.domain.membership import Entry
 from seg_graphql.domain.membership import MembershipState as DomainState
+from seg_graphql.domain.times import aware_utc
 from seg_graphql.graphql.connections import Connection, Edge
 from seg_graphql.graphql.context import Info
 from seg_graphql.graphql.pagination import encode_key, start_key
@@ -160,7 +161,7 @@ class MembershipEvent:
             id=strawberry.ID(str(doc["_id"])),
             segment_id=strawberry.ID(str(doc["segmentId"])),
             user_id=doc["userId"],
-            at=doc["at"].replace(tzinfo=UTC),
+            at=aware_utc(doc["at"]),
             action=EventAction(doc["action"]),
             before=_snapshot(doc.get("before")),
             after=_snapshot(doc.get("after")),
@@ -169,9 +170,7 @@ class MembershipEvent:
             actor_user_id=doc.get("actorUserId"),
             reference_id=doc.get("referenceId"),
             description=doc.get("description"),
-            status_change_timestamp=int(status_at.replace(tzinfo=UTC).timestamp())
-            if status_at
-            else None,
+            status_change_timestamp=int(aware_utc(status_at).timestamp()) if status_at else None,
         )
 
 
