@@ -17,22 +17,14 @@ Only the event loop's thread is traced (the embedded store's own thread is not).
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
-import uuid
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import httpx
+from embedded_api import embedded_api, finished_job, submit_import
 
 import seg_graphql
-from seg_graphql.app import create_app
-from seg_graphql.config import Settings
-from seg_graphql.domain.models import Role
-from seg_graphql.services.auth import mint_key
-from seg_graphql.store.api_keys import ApiKeyStore
-from seg_graphql.store.client import connect, prepare
 
 PACKAGE = Path(seg_graphql.__file__).parent
 
@@ -40,11 +32,6 @@ CREATE = """
 mutation Create($input: CreateSegmentInput!) {
   createSegment(input: $input) { segment { id } userErrors { message } }
 }"""
-RUN_IMPORT = """
-mutation Run($input: RunImportInput!) {
-  runImport(input: $input) { job { id status } userErrors { message } }
-}"""
-IMPORT_JOB = """query Job($id: ID!) { importJob(id: $id) { status applied failed } }"""
 
 
 class Walk:
@@ -83,56 +70,23 @@ def _relative(filename: str) -> str | None:
 
 
 async def main() -> None:
-    store = connect(None, f"walk_{uuid.uuid4().hex[:8]}", server_timeout_ms=5_000)
-    await prepare(store)
-    key = (await mint_key(ApiKeyStore(store.db), tenant="acme", role=Role.ADMIN)).key
-    app = create_app(Settings(), store=store)
     walk = Walk()
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        headers = {"Authorization": f"Bearer {key}"}
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://walk", headers=headers
-        ) as http:
-
-            async def data(query: str, variables: dict[str, Any]) -> dict[str, Any]:
-                body = (
-                    await http.post("/graphql", json={"query": query, "variables": variables})
-                ).json()
-                assert "errors" not in body, body
-                return body["data"]
-
-            created = await data(CREATE, {"input": {"name": "VIP", "type": "STATIC"}})
-            segment_id = created["createSegment"]["segment"]["id"]
-            line = {
-                "operation": "UPDATE",
-                "segment_id": segment_id,
-                "email_hash": "h1",
-                "expiration_duration": 60,
-            }
-            content = json.dumps(line) + "\n"
-            variables = {
-                "input": {
-                    "documentType": "USER_SEGMENT",
-                    "format": "NDJSON",
-                    "name": "walk",
-                    "content": content,
-                }
-            }
-            sys.setprofile(walk.profile)
-            try:
-                walk.tracing_entry = True
-                submitted = await data(RUN_IMPORT, variables)
-                walk.tracing_entry = False
-                job_id = submitted["runImport"]["job"]["id"]
-                for _ in range(1000):
-                    job = (await data(IMPORT_JOB, {"id": job_id}))["importJob"]
-                    if job["status"] not in ("PENDING", "RUNNING"):
-                        break
-                    await asyncio.sleep(0.01)
-            finally:
-                sys.setprofile(None)
-    await store.close()
+    async with embedded_api() as (_, data):
+        created = await data(CREATE, {"input": {"name": "VIP", "type": "STATIC"}})
+        line = {
+            "operation": "UPDATE",
+            "segment_id": created["createSegment"]["segment"]["id"],
+            "email_hash": "h1",
+            "expiration_duration": 60,
+        }
+        sys.setprofile(walk.profile)
+        try:
+            walk.tracing_entry = True
+            job_id = await submit_import(data, [line])
+            walk.tracing_entry = False
+            job = await finished_job(data, job_id)
+        finally:
+            sys.setprofile(None)
     assert job["status"] == "SUCCEEDED" and job["applied"] == 1, job
     print(f"package: {PACKAGE}")
     for title, files in (("GraphQL entry (runImport)", walk.entry), ("import line", walk.line)):
