@@ -42,17 +42,17 @@ async def test_a_crash_mid_batch_resumes_to_the_uninterrupted_result(store):
     job_id = await submit(store, "crashy", content)
     clock = Clock()
     dying = worker(store, "w-dies", clock)
-    real_update = dying.queue.update
+    real_checkpoint = dying.queue.checkpoint
     calls = 0
 
-    async def update_then_die(*args, **kwargs):
+    async def checkpoint_then_die(*args, **kwargs):
         nonlocal calls
         calls += 1
         if calls == 4:  # batch 4 is applied, its checkpoint never lands
             raise Crash
-        return await real_update(*args, **kwargs)
+        return await real_checkpoint(*args, **kwargs)
 
-    dying.queue.update = update_then_die
+    dying.queue.checkpoint = checkpoint_then_die
     await dying.run_pending()  # logs the crash and keeps the lease, as a dead process would
     job = await store.db["imports"].find_one({"tenant": "crashy"})
     assert job["status"] == "RUNNING" and job["checkpointLine"] == 30 and job["owner"] == "w-dies"
@@ -198,7 +198,7 @@ async def test_abandoned_uploads_are_swept_after_a_day(store):
         ObjectId(),
     )
     for import_id in (abandoned, waiting, fresh):
-        await chunks.save_chunks(import_id, 0, [b"x", b"x"])
+        await chunks.save_chunks(str(import_id), 0, [b"x", b"x"])
     # a job still waiting for a worker keeps its content, however old
     await store.db["imports"].insert_one({"_id": waiting, "tenant": "t", "status": "PENDING"})
     await worker(store, "w")._sweep_orphans()
@@ -207,8 +207,6 @@ async def test_abandoned_uploads_are_swept_after_a_day(store):
 
 
 async def test_content_is_stored_and_read_a_few_chunks_per_round_trip(store):
-    from bson import ObjectId
-
     from seg_graphql.domain.imports import CHUNK_BYTES
     from seg_graphql.store.imports import ImportStore
 
@@ -221,8 +219,6 @@ async def test_content_is_stored_and_read_a_few_chunks_per_round_trip(store):
     job = await store.db["imports"].find_one({"tenant": "t"})
     assert job["chunkCount"] == 11 and job["sizeBytes"] == len(content)
     before = store.counter.count
-    read = b"".join(
-        [c async for c in ImportStore(store.db, "t").chunks(ObjectId(job_id), count=11)]
-    )
+    read = b"".join([c async for c in ImportStore(store.db, "t").chunks(job_id, count=11)])
     assert read == content
     assert store.counter.count - before == 2

@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
-from seg_graphql.domain.models import Principal, Role
+from seg_graphql.domain.models import Principal
 
 CHUNK_BYTES = 256 * 1024  # well under MongoDB's 16 MB document limit, and cheap to hold
 MAX_STORED_ERRORS = 100  # line errors kept on the job; later ones are only counted
@@ -66,9 +65,6 @@ class LineProblem:
     code: str
     message: str
 
-    def to_doc(self) -> dict[str, Any]:
-        return {"line": self.line, "code": self.code, "message": self.message}
-
 
 @dataclass
 class Progress:
@@ -79,25 +75,15 @@ class Progress:
     total: int = 0
     applied: int = 0
     failed: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[LineProblem] = field(default_factory=list)
     bytes_read: int = 0
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> Progress:
-        return cls(
-            line=doc.get("checkpointLine", 0),
-            total=doc.get("total", 0),
-            applied=doc.get("applied", 0),
-            failed=doc.get("failed", 0),
-            errors=list(doc.get("errors") or []),
-        )
 
     def record(self, applied: int, problems: list[LineProblem], last_line: int) -> None:
         self.applied += applied
         self.failed += len(problems)
         self.total += applied + len(problems)
         room = MAX_STORED_ERRORS - len(self.errors)
-        self.errors.extend(p.to_doc() for p in sorted(problems, key=lambda p: p.line)[:room])
+        self.errors.extend(sorted(problems, key=lambda p: p.line)[:room])
         self.line = max(self.line, last_line)
 
     def final_status(self) -> ImportStatus:
@@ -105,15 +91,9 @@ class Progress:
             return ImportStatus.SUCCEEDED
         return ImportStatus.PARTIAL if self.applied > 0 else ImportStatus.FAILED
 
-    def fields(self, size: int) -> dict[str, Any]:
-        return {
-            "checkpointLine": self.line,
-            "total": self.total,
-            "applied": self.applied,
-            "failed": self.failed,
-            "errors": self.errors,
-            "progress": min(self.bytes_read / size, 0.99) if size else 0.0,
-        }
+    def share_read(self, size: int) -> float:
+        """0 to 0.99 while running: a job is done (1.0) only once it is finished."""
+        return min(self.bytes_read / size, 0.99) if size else 0.0
 
 
 @dataclass(frozen=True)
@@ -122,7 +102,7 @@ class ImportJob:
     tenant: str
     name: str
     document_type: DocumentType
-    format: str
+    format: Format
     status: ImportStatus
     size_bytes: int
     created_at: datetime
@@ -135,45 +115,18 @@ class ImportJob:
     errors: list[LineProblem]
     error: LineProblem | None  # a job-level failure (line 0)
 
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> ImportJob:
-        failure = doc.get("error")
-        return cls(
-            id=str(doc["_id"]),
-            tenant=doc["tenant"],
-            name=doc["name"],
-            document_type=DocumentType(doc["documentType"]),
-            format=doc["format"],
-            status=ImportStatus(doc["status"]),
-            size_bytes=doc.get("sizeBytes", 0),
-            created_at=doc["createdAt"],
-            started_at=doc.get("startedAt"),
-            finished_at=doc.get("finishedAt"),
-            total=doc.get("total", 0),
-            applied=doc.get("applied", 0),
-            failed=doc.get("failed", 0),
-            progress=doc.get("progress", 0.0),
-            errors=[LineProblem(e["line"], e["code"], e["message"]) for e in doc.get("errors", [])],
-            error=LineProblem(0, failure["code"], failure["message"]) if failure else None,
-        )
 
+@dataclass(frozen=True)
+class ClaimedImport:
+    """A job as a worker claims it: what running it needs, and where its last worker stopped."""
 
-def principal_doc(principal: Principal) -> dict[str, Any]:
-    """Who submitted a job: the worker acts with exactly these rights, later."""
-    return {
-        "keyId": principal.key_id,
-        "role": principal.role.value,
-        "userId": principal.user_id,
-        "teamIds": sorted(principal.team_ids),
-    }
-
-
-def principal_of(job: dict[str, Any]) -> Principal:
-    who = job["createdBy"]
-    return Principal(
-        tenant=job["tenant"],
-        role=Role(who["role"]),
-        user_id=who.get("userId"),
-        team_ids=frozenset(who.get("teamIds") or ()),
-        key_id=who.get("keyId"),
-    )
+    id: str
+    submitted_by: Principal  # the worker acts with exactly these rights, later
+    document_type: DocumentType
+    format: Format
+    size_bytes: int
+    chunk_count: int
+    created_at: datetime
+    started: bool
+    resumed_by_another: bool  # its last worker died or lost it mid-job
+    progress: Progress

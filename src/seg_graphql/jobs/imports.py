@@ -14,7 +14,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from bson import ObjectId
 
@@ -22,14 +21,13 @@ from seg_graphql.domain.clock import utc_now
 from seg_graphql.domain.import_lines import USER_PROFILE_FIELDS, USER_SEGMENT_FIELDS
 from seg_graphql.domain.imports import (
     MAX_RECOVERIES,
+    ClaimedImport,
     DocumentType,
     Format,
     ImportStatus,
     LineProblem,
     Progress,
-    principal_of,
 )
-from seg_graphql.domain.times import aware_utc, naive_utc
 from seg_graphql.importer.applier import Applier, ProfileLines, SegmentLines
 from seg_graphql.importer.parsers import (
     FileError,
@@ -104,10 +102,10 @@ class ImportWorker:
             except Exception:
                 # The lease stays: the job is retried when it runs out, and counted as a
                 # recovery, so a job that always fails ends FAILED instead of looping.
-                log.exception("import %s failed; it will be retried", job["_id"])
+                log.exception("import %s failed; it will be retried", job.id)
         return ran
 
-    async def _claim(self) -> dict[str, Any] | None:
+    async def _claim(self) -> ClaimedImport | None:
         """A job for this worker, claimed while holding the claim lease; None when no job
         waits or another worker is claiming right now (it is tried again at the next poll)."""
         if not await self.queue.claimable(self._clock()):
@@ -128,22 +126,21 @@ class ImportWorker:
         if removed:
             log.info("removed the stored content of %d abandoned uploads", removed)
 
-    async def _run(self, job: dict[str, Any]) -> None:
-        job_id: ObjectId = job["_id"]
-        if job.get("owner") is not None:  # its last worker died or lost it mid-job
-            recoveries = await self.queue.count_recovery(job_id)
-            log.warning("resuming import %s after line %s", job_id, job.get("checkpointLine"))
+    async def _run(self, job: ClaimedImport) -> None:
+        progress = job.progress
+        if job.resumed_by_another:
+            recoveries = await self.queue.count_recovery(job.id)
+            log.warning("resuming import %s after line %s", job.id, progress.line)
             if recoveries > MAX_RECOVERIES:
                 await self._finish(
                     job,
-                    Progress.from_doc(job),
+                    progress,
                     ImportStatus.FAILED,
                     LineProblem(0, "INTERNAL", f"the import stopped its worker {recoveries} times"),
                 )
                 return
-        if job.get("startedAt") is None:
-            await self.queue.start(job_id, self._clock())
-        progress = Progress.from_doc(job)
+        if not job.started:
+            await self.queue.start(job.id, self._clock())
         scope = self._scope(job)
         applier = self._applier(job, scope, resumed=progress.line > 0)
         items = self._items(job, scope, progress)
@@ -159,7 +156,7 @@ class ImportWorker:
                     del pending[:size]
                     sizer.record(size, time.monotonic() - started)
                     if self._stopping():
-                        await self.queue.release(job_id, self._clock())
+                        await self.queue.release(job.id, self._clock())
                         return
             if pending and not await self._apply(job, applier, pending, progress):
                 return
@@ -174,33 +171,34 @@ class ImportWorker:
             return
         await self._finish(job, progress, progress.final_status(), None)
 
-    def _scope(self, job: dict[str, Any]) -> Scope:
+    def _scope(self, job: ClaimedImport) -> Scope:
         """The job's tenant, bound once; every line of a job is applied "at" its submission."""
-        at = aware_utc(job["createdAt"])
-        return Scope(self.store, principal_of(job), clock=lambda: at)
+        at = job.created_at
+        return Scope(self.store, job.submitted_by, clock=lambda: at)
 
-    def _applier(self, job: dict[str, Any], scope: Scope, *, resumed: bool) -> Applier:
-        if job["documentType"] == DocumentType.USER_PROFILE.value:
-            return ProfileLines(scope, from_csv=job["format"] == Format.CSV.value)
-        return SegmentLines(scope, at=scope.now(), import_id=job["_id"], resumed=resumed)
+    def _applier(self, job: ClaimedImport, scope: Scope, *, resumed: bool) -> Applier:
+        if job.document_type == DocumentType.USER_PROFILE:
+            return ProfileLines(scope, from_csv=job.format == Format.CSV)
+        # the applier derives its history events' ids from the job's (importer/applier.py)
+        return SegmentLines(scope, at=scope.now(), import_id=ObjectId(job.id), resumed=resumed)
 
     def _items(
-        self, job: dict[str, Any], scope: Scope, progress: Progress
+        self, job: ClaimedImport, scope: Scope, progress: Progress
     ) -> AsyncIterator[list[Item]]:
-        chunks = _counted(scope.imports.chunks(job["_id"], count=job["chunkCount"]), progress)
-        if job["format"] == Format.CSV.value:
+        chunks = _counted(scope.imports.chunks(job.id, count=job.chunk_count), progress)
+        if job.format == Format.CSV:
             allowed = (
                 USER_PROFILE_FIELDS
-                if job["documentType"] == DocumentType.USER_PROFILE.value
+                if job.document_type == DocumentType.USER_PROFILE
                 else USER_SEGMENT_FIELDS
             )
             return parse_csv(chunks, allowed, skip_through=progress.line)
         # USER_SEGMENT lines are validated straight from their JSON bytes (see the applier)
-        decode = job["documentType"] == DocumentType.USER_PROFILE.value
+        decode = job.document_type == DocumentType.USER_PROFILE
         return parse_ndjson(chunks, skip_through=progress.line, decode=decode)
 
     async def _apply(
-        self, job: dict[str, Any], applier: Applier, items: list[Item], progress: Progress
+        self, job: ClaimedImport, applier: Applier, items: list[Item], progress: Progress
     ) -> bool:
         records = [i for i in items if isinstance(i, Record)]
         problems = [
@@ -208,15 +206,18 @@ class ImportWorker:
         ]
         applied, failures = await self._apply_with_retries(job, applier, records)
         progress.record(applied, problems + failures, items[-1].line)
-        kept = await self.queue.update(
-            job["_id"], progress.fields(job["sizeBytes"]), lease_until=self._clock() + self._lease
+        kept = await self.queue.checkpoint(
+            job.id,
+            progress,
+            share_read=progress.share_read(job.size_bytes),
+            lease_until=self._clock() + self._lease,
         )
         if not kept:
-            log.warning("import %s: lease lost to another worker; stopping here", job["_id"])
+            log.warning("import %s: lease lost to another worker; stopping here", job.id)
         return kept
 
     async def _apply_with_retries(
-        self, job: dict[str, Any], applier: Applier, records: list[Record]
+        self, job: ClaimedImport, applier: Applier, records: list[Record]
     ) -> tuple[int, list[LineProblem]]:
         """A batch may be applied again safely, so a failure that may be passing (a dropped
         connection; FerretDB v1 answering concurrent bulk updates without nModified) is
@@ -229,7 +230,7 @@ class ImportWorker:
                     raise
                 log.warning(
                     "import %s: batch ending at line %s failed (attempt %d); retrying",
-                    job["_id"],
+                    job.id,
                     records[-1].line if records else "?",
                     attempt,
                     exc_info=True,
@@ -240,25 +241,15 @@ class ImportWorker:
 
     async def _finish(
         self,
-        job: dict[str, Any],
+        job: ClaimedImport,
         progress: Progress,
         status: ImportStatus,
         failure: LineProblem | None,
     ) -> None:
-        now = self._clock()
-        fields = {
-            **progress.fields(job["sizeBytes"]),
-            "status": status.value,
-            "progress": 1.0,
-            "finishedAt": naive_utc(now),
-            "error": {"code": failure.code, "message": failure.message} if failure else None,
-            "owner": None,
-        }
-        if await self.queue.update(job["_id"], fields, lease_until=now):
-            await self._scope(job).imports.delete_chunks(job["_id"])
+        if await self.queue.finish(job.id, progress, status, failure, self._clock()):
             log.info(
                 "import %s %s: %d applied, %d failed",
-                job["_id"],
+                job.id,
                 status.value,
                 progress.applied,
                 progress.failed,

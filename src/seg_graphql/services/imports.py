@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from bson import ObjectId
-from bson.errors import InvalidId
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from seg_graphql.domain.errors import ErrorCode, UserInputError, not_found
@@ -20,14 +18,12 @@ from seg_graphql.domain.imports import (
     Format,
     ImportJob,
     ImportStatus,
-    principal_doc,
 )
 from seg_graphql.domain.inputs import parse_model
 from seg_graphql.domain.models import Role
-from seg_graphql.domain.times import naive_utc
 from seg_graphql.services.auth import require_role
 from seg_graphql.services.scope import Scope
-from seg_graphql.store.imports import CHUNKS_PER_TRIP
+from seg_graphql.store.imports import CHUNKS_PER_TRIP, UnknownJobId
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -49,7 +45,7 @@ class ImportService:
     async def submit(self, request: dict[str, Any], content: AsyncIterator[bytes]) -> ImportJob:
         require_role(self.principal, Role.ADMIN, Role.EDITOR)
         parsed = parse_model(ImportRequest, request, ("input",))
-        import_id = ObjectId()
+        import_id = self.store.new_id()
         try:
             size, chunks = await self._store_content(import_id, content)
         except BaseException:
@@ -60,37 +56,29 @@ class ImportService:
             raise UserInputError.single(
                 ErrorCode.BAD_USER_INPUT, "the file is empty: nothing to import", ("input",)
             )
-        now = naive_utc(self._now())
-        job = {
-            "_id": import_id,
-            "name": parsed.name,
-            "documentType": parsed.document_type.value,
-            "format": parsed.format.value,
-            "status": ImportStatus.PENDING.value,
-            "sizeBytes": size,
-            "chunkCount": chunks,
-            "createdAt": now,
-            "updatedAt": now,
-            "startedAt": None,
-            "finishedAt": None,
-            "createdBy": principal_doc(self.principal),
-            "total": 0,
-            "applied": 0,
-            "failed": 0,
-            "progress": 0.0,
-            "errors": [],
-            "error": None,
-            "checkpointLine": 0,
-            "owner": None,
-            "leaseUntil": now,
-            "recoveries": 0,
-            "claims": [],
-        }
-        await self.store.insert(job)
-        return ImportJob.from_doc({**job, "tenant": self.principal.tenant})
+        job = ImportJob(
+            id=import_id,
+            tenant=self.principal.tenant,
+            name=parsed.name,
+            document_type=parsed.document_type,
+            format=parsed.format,
+            status=ImportStatus.PENDING,
+            size_bytes=size,
+            created_at=self._now(),
+            started_at=None,
+            finished_at=None,
+            total=0,
+            applied=0,
+            failed=0,
+            progress=0.0,
+            errors=[],
+            error=None,
+        )
+        await self.store.create(job, chunk_count=chunks, submitted_by=self.principal)
+        return job
 
     async def _store_content(
-        self, import_id: ObjectId, content: AsyncIterator[bytes]
+        self, import_id: str, content: AsyncIterator[bytes]
     ) -> tuple[int, int]:
         """Re-cuts the incoming pieces into CHUNK_BYTES chunks, written a few per round trip;
         refuses beyond max_bytes."""
@@ -122,26 +110,19 @@ class ImportService:
         return size, stored
 
     async def get(self, job_id: str) -> ImportJob:
-        doc = await self.store.get(_object_id(job_id))
-        if doc is None:
+        job = await self.store.get(job_id)
+        if job is None:
             raise not_found("import job", job_id[:40], ("id",))
-        return ImportJob.from_doc(doc)
+        return job
 
     async def page(
         self, *, status: ImportStatus | None, before: str | None, first: int
     ) -> tuple[list[ImportJob], bool]:
-        where = {"status": status.value} if status else {}
-        docs = await self.store.page(
-            where, before=_object_id(before, "after") if before else None, limit=first + 1
-        )
-        return [ImportJob.from_doc(d) for d in docs[:first]], len(docs) > first
+        try:
+            jobs = await self.store.page(status, before=before, limit=first + 1)
+        except UnknownJobId:
+            raise not_found("import job", (before or "")[:40], ("after",)) from None
+        return jobs[:first], len(jobs) > first
 
     async def count(self, status: ImportStatus | None) -> int:
-        return await self.store.count({"status": status.value} if status else {})
-
-
-def _object_id(raw: str, path: str = "id") -> ObjectId:
-    try:
-        return ObjectId(raw)
-    except (InvalidId, TypeError):
-        raise not_found("import job", raw[:40], (path,)) from None
+        return await self.store.count(status)

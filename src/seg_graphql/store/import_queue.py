@@ -12,15 +12,15 @@ holds the "import-claim" lease (store/leases.py, exclusive on any server) while 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, ReturnDocument
 
-from seg_graphql.domain.imports import ImportStatus
+from seg_graphql.domain.imports import ClaimedImport, ImportStatus, LineProblem, Progress
 from seg_graphql.domain.times import naive_utc
+from seg_graphql.store.imports import claimed_of, failure_doc, job_key, progress_fields
 
 _ACTIVE = [ImportStatus.PENDING.value, ImportStatus.RUNNING.value]
 
@@ -48,12 +48,12 @@ class ImportQueue:
         created = oldest.get("createdAt") if oldest else None
         return count, (naive_utc(now) - created).total_seconds() if created else None
 
-    async def claim(self, now: datetime, lease: timedelta) -> dict[str, Any] | None:
+    async def claim(self, now: datetime, lease: timedelta) -> ClaimedImport | None:
         """The oldest job that is pending, or running under an expired lease (its worker
-        died or stopped), now ours; the document as it was before the claim. Callers hold
-        the claim lease (see the module docstring)."""
+        died or stopped), now ours; as it was before the claim. Callers hold the claim
+        lease (see the module docstring)."""
         stamp = naive_utc(now)
-        return await self._jobs.find_one_and_update(
+        doc = await self._jobs.find_one_and_update(
             _claimable(now),
             {
                 "$set": {
@@ -67,27 +67,61 @@ class ImportQueue:
             sort=[("createdAt", ASCENDING)],
             return_document=ReturnDocument.BEFORE,
         )
+        return claimed_of(doc) if doc else None
 
-    async def update(
-        self, job_id: ObjectId, fields: Mapping[str, Any], *, lease_until: datetime | None
+    async def checkpoint(
+        self, job_id: str, progress: Progress, *, share_read: float, lease_until: datetime
     ) -> bool:
-        """Saves fields if the lease is still ours (and renews it); False if it is not."""
-        changes = dict(fields)
-        if lease_until is not None:
-            changes["leaseUntil"] = naive_utc(lease_until)
+        """Saves the progress if the lease is still ours (and renews it); False if it is not."""
+        return await self._update_owned(
+            job_id,
+            {**progress_fields(progress), "progress": share_read},
+            lease_until=lease_until,
+        )
+
+    async def finish(
+        self,
+        job_id: str,
+        progress: Progress,
+        status: ImportStatus,
+        failure: LineProblem | None,
+        at: datetime,
+    ) -> bool:
+        """Ends the job if the lease is still ours, then drops its stored content; False
+        (and nothing changed) if another worker holds it now."""
+        ended = await self._update_owned(
+            job_id,
+            {
+                **progress_fields(progress),
+                "status": status.value,
+                "progress": 1.0,
+                "finishedAt": naive_utc(at),
+                "error": failure_doc(failure),
+                "owner": None,
+            },
+            lease_until=at,
+        )
+        if ended:
+            await self._chunks.delete_many({"importId": job_key(job_id)})
+        return ended
+
+    async def _update_owned(
+        self, job_id: str, fields: dict[str, Any], *, lease_until: datetime
+    ) -> bool:
         result = await self._jobs.update_one(
-            {"_id": job_id, "owner": self.owner}, {"$set": changes}
+            {"_id": job_key(job_id), "owner": self.owner},
+            {"$set": {**fields, "leaseUntil": naive_utc(lease_until)}},
         )
         return result.matched_count == 1
 
-    async def start(self, job_id: ObjectId, now: datetime) -> None:
+    async def start(self, job_id: str, now: datetime) -> None:
         await self._jobs.update_one(
-            {"_id": job_id, "startedAt": None}, {"$set": {"startedAt": naive_utc(now)}}
+            {"_id": job_key(job_id), "startedAt": None}, {"$set": {"startedAt": naive_utc(now)}}
         )
 
-    async def count_recovery(self, job_id: ObjectId) -> int:
+    async def count_recovery(self, job_id: str) -> int:
         doc = await self._jobs.find_one_and_update(
-            {"_id": job_id, "owner": self.owner},
+            {"_id": job_key(job_id), "owner": self.owner},
             {"$inc": {"recoveries": 1}},
             return_document=ReturnDocument.AFTER,
         )
@@ -116,10 +150,10 @@ class ImportQueue:
             await self._chunks.delete_many({"importId": {"$in": orphans}})
         return len(orphans)
 
-    async def release(self, job_id: ObjectId, now: datetime) -> None:
+    async def release(self, job_id: str, now: datetime) -> None:
         """Stops working on a job without finishing it: any worker may claim it at once."""
         await self._jobs.update_one(
-            {"_id": job_id, "owner": self.owner},
+            {"_id": job_key(job_id), "owner": self.owner},
             {"$set": {"owner": None, "leaseUntil": naive_utc(now)}},
         )
 

@@ -9,7 +9,6 @@ import strawberry
 
 from seg_graphql.domain import imports as domain
 from seg_graphql.domain.imports import Format
-from seg_graphql.domain.times import aware_utc
 from seg_graphql.graphql.connections import Connection, Edge
 from seg_graphql.graphql.pagination import check_first
 from seg_graphql.graphql.scalars import described_enum
@@ -127,16 +126,16 @@ class ImportJob:
             id=strawberry.ID(job.id),
             name=job.name,
             document_type=job.document_type,
-            format=Format(job.format),
+            format=job.format,
             status=job.status,
             size_bytes=job.size_bytes,
             total=job.total,
             applied=job.applied,
             failed=job.failed,
             progress=job.progress,
-            created_at=aware_utc(job.created_at),
-            started_at=aware_utc(job.started_at),
-            finished_at=aware_utc(job.finished_at),
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
             error=ImportFailure(
                 code=domain.ImportErrorCode.of(job.error.code), message=job.error.message
             )
