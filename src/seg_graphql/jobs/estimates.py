@@ -39,10 +39,7 @@ class EstimateRefresher:
             await self._leases.release(LEASE)
 
     async def _refresh_stale(self) -> int:
-        docs = await StaleEstimates(self._store.db).find(utc_now() - self._interval, BATCH)
-        by_tenant: dict[str, list[int]] = {}
-        for doc in docs:
-            by_tenant.setdefault(doc["tenant"], []).append(doc["id"])
+        by_tenant = await StaleEstimates(self._store.db).find(utc_now() - self._interval, BATCH)
         refreshed = 0
         for tenant, ids in sorted(by_tenant.items()):
             scope = Scope.system(self._store, tenant)

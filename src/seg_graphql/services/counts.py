@@ -17,11 +17,10 @@ from seg_graphql.domain.errors import ErrorCode, Problem, UserInputError, bad_in
 from seg_graphql.domain.fql import parse_fql
 from seg_graphql.domain.models import EditableBy, Role, Rules, RulesDraft, Segment, SegmentType
 from seg_graphql.domain.rules import validate_rules
+from seg_graphql.domain.segment_references import with_references
 from seg_graphql.services.auth import require_role
-from seg_graphql.services.membership import MembershipService
 from seg_graphql.services.scope import Scope
 
-FACET_CHUNK = 50  # segments per command (three $facet branches each for weighted counts)
 SAMPLE_SIZE = 10
 
 
@@ -56,19 +55,21 @@ class CountService:
     def __init__(self, scope: Scope, cache_seconds: float = 300.0) -> None:
         self.principal = scope.principal
         self._scope = scope
-        self._membership = MembershipService(scope)
         self._members = scope.members
         self._segments = scope.segments
         self._cache = scope.count_cache
         self._now = scope.now
         self._cache_ttl = timedelta(seconds=cache_seconds)
 
+    async def _with_references(self, segments: Mapping[int, Segment]) -> dict[int, Segment]:
+        return await with_references(segments, self._segments.get_many)
+
     # ------------------------------------------------------------ userCount
 
     async def member_counts(self, segments: Mapping[int, Segment], ids: Sequence[int]) -> list[int]:
         """Exact, live member counts (a segment's userCount), computed by the database in
         one command where it has $facet; `segments` holds the segments of `ids`."""
-        everything = await self._membership.closure(segments)
+        everything = await self._with_references(segments)
         return await self._members.counts(ids, everything, self._now())
 
     # ------------------------------------------------------------ estimates
@@ -86,23 +87,14 @@ class CountService:
     async def estimate(self, segments: Mapping[int, Segment]) -> list[Segment]:
         """Recounts the estimates: a dynamic segment's members, a static segment's list (its
         live size, recounted here only when asked: refreshEstimates)."""
-        ids = sorted(segments)
-        dynamic = [i for i in ids if segments[i].type is not SegmentType.STATIC]
-        sizes: dict[int, int] = {}
-        for start in range(0, len(dynamic), FACET_CHUNK):  # bounded $facet commands
-            chunk = dynamic[start : start + FACET_CHUNK]
-            counts = await self.member_counts(segments, chunk)
-            sizes.update(zip(chunk, counts, strict=True))
-        static = [i for i in ids if i not in sizes]
-        for start in range(0, len(static), FACET_CHUNK):
-            chunk = static[start : start + FACET_CHUNK]
-            sizes.update(zip(chunk, await self._members.list_sizes(chunk), strict=True))
+        everything = await self._with_references(segments)
+        sizes = await self._members.sizes(segments, everything, self._now())
         saved = await self._segments.set_estimates(
             sizes,
             self._now(),
             max_batch=self._scope.store.capabilities.max_update_batch,
         )
-        return [saved[i] for i in ids if i in saved]
+        return [saved[i] for i in sorted(segments) if i in saved]
 
     # ------------------------------------------------------------ weighted counts
 
@@ -139,22 +131,18 @@ class CountService:
     async def _weighted_counts(
         self, segments: Mapping[int, Segment], min_weight: float
     ) -> list[dict[str, Any]]:
-        everything = await self._membership.closure(segments)
+        everything = await self._with_references(segments)
         now = self._now()
         ids = sorted(segments)
-        rows: list[dict[str, Any]] = []
-        for start in range(0, len(ids), FACET_CHUNK):
-            chunk = ids[start : start + FACET_CHUNK]
-            found = await self._members.weighted_counts(chunk, everything, now, min_weight)
-            for segment_id, (count, total_weight) in zip(chunk, found, strict=True):
-                rows.append(
-                    {
-                        "segmentId": segment_id,
-                        "userCount": count,
-                        "strength": round(total_weight / count, 6) if count else 0.0,
-                    }
-                )
-        return rows
+        found = await self._members.weighted_counts(ids, everything, now, min_weight)
+        return [
+            {
+                "segmentId": segment_id,
+                "userCount": count,
+                "strength": round(total_weight / count, 6) if count else 0.0,
+            }
+            for segment_id, (count, total_weight) in zip(ids, found, strict=True)
+        ]
 
     # ------------------------------------------------------------ preview
 
@@ -192,7 +180,7 @@ class CountService:
                 f"segment criteria name unknown segments {sorted(refs - found.keys())}",
                 ("rules",),
             )
-        everything = await self._membership.closure({**found, **known})
+        everything = await self._with_references({**found, **known})
         if any(candidate.id in s.rules.referenced_segments() for s in found.values()):
             raise UserInputError.single(
                 ErrorCode.CYCLE, "segment criteria would form a cycle", ("rules",)

@@ -15,12 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from seg_graphql.domain.membership import entry_path
-from seg_graphql.domain.models import Segment
+from seg_graphql.domain.models import Segment, SegmentType
 from seg_graphql.store.filters import listed_live_filter, member_filter
 from seg_graphql.store.in_memory_members import count_members, page_members
 from seg_graphql.store.users import UserStore
 
 PageRequest = tuple[int, str | None, int]  # segment id, after this userId, at most this many
+FACET_CHUNK = 50  # segments per command where many are asked (three $facet branches each)
 
 
 class MemberStore:
@@ -81,6 +82,21 @@ class MemberStore:
         as the list limit counts them)."""
         return await self._count_each([{"segs": i, f"{entry_path(i)}.listed": True} for i in ids])
 
+    async def sizes(
+        self, segments: Mapping[int, Segment], everything: Mapping[int, Segment], now: datetime
+    ) -> dict[int, int]:
+        """Each segment's size as its estimate counts it: a dynamic segment's live members, a
+        static segment's list; FACET_CHUNK segments per command."""
+        ids = sorted(segments)
+        dynamic = [i for i in ids if segments[i].type is not SegmentType.STATIC]
+        static = [i for i in ids if segments[i].type is SegmentType.STATIC]
+        sizes: dict[int, int] = {}
+        for chunk in _chunks(dynamic):
+            sizes.update(zip(chunk, await self.counts(chunk, everything, now), strict=True))
+        for chunk in _chunks(static):
+            sizes.update(zip(chunk, await self.list_sizes(chunk), strict=True))
+        return sizes
+
     async def weighted_counts(
         self,
         ids: Sequence[int],
@@ -89,33 +105,34 @@ class MemberStore:
         min_weight: float,
     ) -> list[tuple[int, float]]:
         """For each segment, how many members count at `min_weight` and their summed weight
-        (a member off the list weighs 1), in two parts neither needing $cond or $avg
-        (FerretDB v1 has neither): members not listed, and listed members at or above the
-        threshold, counted and summed separately."""
-        branches: dict[str, list[dict[str, Any]]] = {}
-        for n, segment_id in enumerate(ids):
-            members = member_filter(everything[segment_id], everything, now)
-            listed = listed_live_filter(segment_id, now)
-            weight = f"{entry_path(segment_id)}.weight"
-            branches[f"u{n}"] = [
-                {"$match": {"$and": [members, {"$nor": [listed]}]}},
-                {"$count": "n"},
-            ]
-            heavy = {"$and": [members, listed, {weight: {"$gte": min_weight}}]}
-            branches[f"c{n}"] = [{"$match": heavy}, {"$count": "n"}]
-            # one accumulator per $group: FerretDB v1 returns 0 for every accumulator
-            # after the first (measured: {n: $sum 1, w: $sum path} gave w = 0)
-            branches[f"w{n}"] = [
-                {"$match": heavy},
-                {"$group": {"_id": None, "w": {"$sum": f"${weight}"}}},
-            ]
-        found = await self._run_branches(branches)
+        (a member off the list weighs 1), FACET_CHUNK segments per command, in two parts
+        neither needing $cond or $avg (FerretDB v1 has neither): members not listed, and
+        listed members at or above the threshold, counted and summed separately."""
         rows = []
-        for n in range(len(ids)):
-            unlisted = (found.get(f"u{n}") or [{"n": 0}])[0]["n"]
-            heavy_count = (found.get(f"c{n}") or [{"n": 0}])[0]["n"]
-            heavy_weight = (found.get(f"w{n}") or [{"w": 0}])[0]["w"]
-            rows.append((unlisted + heavy_count, unlisted + float(heavy_weight)))
+        for chunk in _chunks(ids):
+            branches: dict[str, list[dict[str, Any]]] = {}
+            for n, segment_id in enumerate(chunk):
+                members = member_filter(everything[segment_id], everything, now)
+                listed = listed_live_filter(segment_id, now)
+                weight = f"{entry_path(segment_id)}.weight"
+                branches[f"u{n}"] = [
+                    {"$match": {"$and": [members, {"$nor": [listed]}]}},
+                    {"$count": "n"},
+                ]
+                heavy = {"$and": [members, listed, {weight: {"$gte": min_weight}}]}
+                branches[f"c{n}"] = [{"$match": heavy}, {"$count": "n"}]
+                # one accumulator per $group: FerretDB v1 returns 0 for every accumulator
+                # after the first (measured: {n: $sum 1, w: $sum path} gave w = 0)
+                branches[f"w{n}"] = [
+                    {"$match": heavy},
+                    {"$group": {"_id": None, "w": {"$sum": f"${weight}"}}},
+                ]
+            found = await self._run_branches(branches)
+            for n in range(len(chunk)):
+                unlisted = (found.get(f"u{n}") or [{"n": 0}])[0]["n"]
+                heavy_count = (found.get(f"c{n}") or [{"n": 0}])[0]["n"]
+                heavy_weight = (found.get(f"w{n}") or [{"w": 0}])[0]["w"]
+                rows.append((unlisted + heavy_count, unlisted + float(heavy_weight)))
         return rows
 
     async def preview(
@@ -164,3 +181,7 @@ class MemberStore:
         names = list(branches)
         results = await asyncio.gather(*(self._users.aggregate(branches[n]) for n in names))
         return dict(zip(names, results, strict=True))
+
+
+def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
+    return [ids[start : start + FACET_CHUNK] for start in range(0, len(ids), FACET_CHUNK)]

@@ -85,10 +85,6 @@ class SegmentStore:
         )
         return {doc["technicalName"]: from_document(doc) for doc in docs}
 
-    async def get_by_technical_name(self, technical_name: str) -> Segment | None:
-        doc = await self._segments.find_one({"technicalName": technical_name}, _PROJECTION)
-        return from_document(doc) if doc else None
-
     async def list_page(
         self, where: SegmentSelection, *, after_id: int | None, limit: int
     ) -> list[Segment]:
@@ -284,7 +280,8 @@ class StaleEstimates:
     def __init__(self, db: Any) -> None:
         self._segments = db["segments"]
 
-    async def find(self, older_than: datetime, limit: int) -> list[dict[str, Any]]:
+    async def find(self, older_than: datetime, limit: int) -> dict[str, list[int]]:
+        """At most `limit` segments' ids, by tenant."""
         cursor = self._segments.find(
             {
                 "type": SegmentType.DYNAMIC.value,
@@ -295,4 +292,7 @@ class StaleEstimates:
             },
             {"_id": False, "tenant": True, "id": True},
         ).limit(limit)
-        return await cursor.to_list(limit)
+        by_tenant: dict[str, list[int]] = {}
+        for doc in await cursor.to_list(limit):
+            by_tenant.setdefault(doc["tenant"], []).append(doc["id"])
+        return by_tenant
