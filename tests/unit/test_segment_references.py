@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from seg_graphql.domain.models import (
-    Criterion,
-    EditableBy,
-    Operator,
-    Rules,
-    Segment,
-    SegmentType,
-)
+from seg_graphql.domain.models import Criterion, EditableBy, Operator, Rules, Segment, SegmentType
 from seg_graphql.domain.segment_references import with_references
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
