@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from seg_graphql.domain.history import EventAction, EventSource
-from seg_graphql.domain.membership import UserStatus, status_version
+from seg_graphql.domain.membership import Entry, UserStatus, status_version
 from seg_graphql.domain.membership_changes import (
     Actor,
+    DueUser,
     ListAdd,
     ListRemove,
     Override,
@@ -18,6 +19,7 @@ from seg_graphql.domain.models import EditableBy, Principal, Role, Rules, Segmen
 
 AT = datetime(2026, 6, 1, 12, tzinfo=UTC)
 ACTOR = Actor(Principal("acme", Role.ADMIN, key_id="k1"), EventSource.API)
+SWEEP = Actor(Principal("acme", Role.ADMIN), EventSource.EXPIRY)
 STATIC = Segment(
     tenant="acme",
     id=7,
@@ -94,21 +96,26 @@ def test_an_override_is_conditional_on_its_version():
 
 def test_expiry_takes_due_entries_off_and_keeps_the_next_one():
     later = AT + timedelta(days=2)
-    user = {
-        "userId": "u1",
-        "nextExpiry": AT.replace(tzinfo=None),
-        "m": {
-            "s7": {"listed": True, "expiresAt": AT.replace(tzinfo=None)},
-            "s8": {"listed": True, "expiresAt": later.replace(tzinfo=None)},
-            "s9": {"listed": False, "expiresAt": AT.replace(tzinfo=None)},
+    user = DueUser(
+        "u1",
+        {
+            7: Entry(listed=True, expires_at=AT),
+            8: Entry(listed=True, expires_at=later),
+            9: Entry(listed=False, expires_at=AT),
         },
-    }
-    update = plan_expiry(user, AT + timedelta(minutes=1))
+        AT,
+    )
+    update = plan_expiry(user, SWEEP, AT + timedelta(minutes=1))
     assert update.segment_ids == (7,)
     assert update.next_expiry == later
-    assert update.seen_next_expiry == user["nextExpiry"]
+    assert update.seen_next_expiry == AT
     [event] = update.events
     assert event["action"] is EventAction.EXPIRED and event["source"] is EventSource.EXPIRY
     assert (event["before"]["listed"], event["after"]["listed"]) == (True, False)
     assert event["actorKeyId"] is None
-    assert plan_expiry(user, AT - timedelta(minutes=1)) is None
+
+    # Nothing due after all: still an update, which moves the next expiry.
+    nothing = plan_expiry(user, SWEEP, AT - timedelta(minutes=1))
+    assert (nothing.segment_ids, nothing.events, nothing.next_expiry) == ((), [], AT)
+    gone = DueUser("u1", {7: Entry(listed=False, expires_at=AT)}, AT)
+    assert plan_expiry(gone, SWEEP, AT + timedelta(minutes=1)).next_expiry is None

@@ -57,7 +57,24 @@ class Override:
     description: str | None = None
 
 
-Change = ListAdd | ListRemove | Override
+@dataclass(frozen=True)
+class DueUser:
+    """A user the expiry sweep found due, as read: its entries by segment id and its stored
+    next expiry (the sweep's write applies only if that is still the stored one)."""
+
+    user_id: str
+    entries: Mapping[int, Entry]
+    next_expiry: datetime
+
+
+@dataclass(frozen=True)
+class Expire:
+    """The expiry sweep's change of one user: off every list whose entry has expired."""
+
+    user: DueUser
+
+
+Change = ListAdd | ListRemove | Override | Expire
 
 
 @dataclass(frozen=True)
@@ -147,28 +164,26 @@ def plan_change(change: Change, actor: Actor, at: datetime) -> Planned:
     return Planned(update, after, new, event)
 
 
-def plan_expiry(user: Mapping[str, Any], now: datetime) -> ExpiryUpdate | None:
+def plan_expiry(due: DueUser, actor: Actor, now: datetime) -> ExpiryUpdate:
     """Takes the user off every list whose entry expired at `now`, with an EXPIRED event
-    each; None when nothing is due after all."""
+    each, and recomputes the user's next expiry. With nothing expired (an entry removed or
+    re-added before it expired leaves the stored next expiry behind) the update only moves
+    the next expiry: a user left due would be found again by every pass of every sweep."""
     expired: list[tuple[int, Entry]] = []
     remaining: list[datetime] = []
-    for key, raw in (user.get("m") or {}).items():
-        entry = Entry.from_doc(raw)
-        if entry is None or not entry.listed or entry.expires_at is None:
+    for segment_id, entry in due.entries.items():
+        if not entry.listed or entry.expires_at is None:
             continue
         if entry.expires_at <= now:
-            expired.append((int(key[1:]), entry))
+            expired.append((segment_id, entry))
         else:
             remaining.append(entry.expires_at)
-    if not expired:
-        return None
-    actor = Actor(None, EventSource.EXPIRY)
     events = []
     for segment_id, entry in expired:
         event = event_document(
             actor.principal,
             segment_id,
-            user["userId"],
+            due.user_id,
             now,
             EventAction.EXPIRED,
             entry,
@@ -179,10 +194,10 @@ def plan_expiry(user: Mapping[str, Any], now: datetime) -> ExpiryUpdate | None:
         event["after"] = {**event["after"], "listed": False}
         events.append(event)
     return ExpiryUpdate(
-        user_id=user["userId"],
+        user_id=due.user_id,
         segment_ids=tuple(segment_id for segment_id, _ in expired),
         next_expiry=min(remaining) if remaining else None,
-        seen_next_expiry=user["nextExpiry"],
+        seen_next_expiry=due.next_expiry,
         events=events,
     )
 

@@ -18,6 +18,7 @@ from seg_graphql.domain.membership import Entry, entry_of
 from seg_graphql.domain.membership_changes import (
     Actor,
     Change,
+    Expire,
     ListAdd,
     ListRemove,
     Override,
@@ -40,13 +41,14 @@ class Refusal:
 
 @dataclass
 class Outcome:
-    """What became of one change: applied (or already true), or refused, or (an override)
-    not applied because a newer one is stored."""
+    """What became of one change: applied (or already true), or refused, or (an override,
+    an expiry) not applied because a newer write is stored."""
 
     applied: bool
-    user: dict[str, Any]  # as the change left it (as read, when not applied)
+    user: dict[str, Any]  # as the change left it (as read, when not applied); an expiry: userId
     entry: Entry | None
     refusal: Refusal | None = None
+    expired: tuple[int, ...] = ()  # an expiry: the segments whose lists the user left
 
 
 def refusal_to_edit(scope: Scope, segment: Segment) -> Refusal | None:
@@ -92,10 +94,15 @@ class MembershipWriter:
     ) -> list[Outcome]:
         """Applies the changes in order, each on the user as the earlier ones leave it.
         A change over the list limit is refused alone, or, given `refuse_all_when_full`
-        (the error's path), the whole batch is refused before anything is written."""
-        overrides = [c for c in changes if isinstance(c, Override)]
-        if overrides:
+        (the error's path), the whole batch is refused before anything is written.
+        Overrides and expiries are conditional writes, each applied in a batch of its own."""
+        kinds = {type(change) for change in changes}
+        if len(kinds) > 1 and kinds & {Override, Expire}:
+            raise ValueError("overrides and expiries are applied in batches of their own")
+        if Override in kinds:
             return await self._apply_overrides(changes, at)
+        if Expire in kinds:
+            return await self._expire(changes, at)
         editable = [c for c in changes if refusal_to_edit(self._scope, c.segment) is None]
         counted = await self._count_lists(editable, every=self._replayable)
         moved: Counter[int] = Counter()  # how much this batch grows (shrinks) each list
@@ -146,20 +153,23 @@ class MembershipWriter:
         await self._move_list_sizes(editable, moved, counted, at)
         return outcomes
 
-    async def expire_due(self, users: Sequence[dict[str, Any]], now: datetime) -> list[int]:
-        """Takes the users off the lists whose entries expired at `now`; the segments whose
-        lists lost an entry, once per entry (only the sweep whose update landed counts it)."""
-        left: list[int] = []
-        for user in users:
-            update = plan_expiry(user, now)
-            # The write decides (two sweeps may race): its events only after it landed.
-            if update is None or not await self._scope.users.expire_entries(update):
-                continue
-            await self._scope.events.record(update.events)
-            left.extend(update.segment_ids)
-        for segment_id, count in sorted(Counter(left).items()):
-            await self._scope.segments.change_list_size(segment_id, now, by=-count)
-        return left
+    async def _expire(self, changes: Sequence[Expire], at: datetime) -> list[Outcome]:
+        """Takes each user off the lists whose entries expired at `at`. Two sweeps may race:
+        the write decides (the user's next expiry is still the one read), so its events
+        follow it, and a list shrinks once per entry, by the sweep whose write landed."""
+        outcomes: list[Outcome] = []
+        left: Counter[int] = Counter()
+        for change in changes:
+            update = plan_expiry(change.user, self._actor, at)
+            landed = await self._scope.users.expire_entries(update)
+            if landed:
+                await self._scope.events.record(update.events)
+                left.update(update.segment_ids)
+            expired = update.segment_ids if landed else ()
+            outcomes.append(Outcome(landed, {"userId": update.user_id}, None, expired=expired))
+        for segment_id, count in sorted(left.items()):
+            await self._scope.segments.change_list_size(segment_id, at, by=-count)
+        return outcomes
 
     async def _apply_overrides(self, changes: Sequence[Change], at: datetime) -> list[Outcome]:
         """Each override is written only over an older version (out-of-order delivery is
@@ -167,7 +177,6 @@ class MembershipWriter:
         outcomes: list[Outcome] = []
         events = []
         for change in changes:
-            assert isinstance(change, Override), "overrides are applied in batches of their own"
             refusal = refusal_to_edit(self._scope, change.segment)
             if refusal is not None:
                 outcomes.append(Outcome(False, dict(change.user), None, refusal))
