@@ -99,11 +99,6 @@ class UserStore:
                     break
         return found
 
-    async def bulk_update(
-        self, updates: Sequence[tuple[Mapping[str, Any], Mapping[str, Any], bool]]
-    ) -> None:
-        await self._users.bulk_update(updates, self._max_batch)
-
     async def page(
         self, query: Mapping[str, Any], *, after: str | None, limit: int
     ) -> list[dict[str, Any]]:
