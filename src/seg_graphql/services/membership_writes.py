@@ -153,6 +153,13 @@ class MembershipWriter:
         await self._move_list_sizes(editable, moved, counted, at)
         return outcomes
 
+    async def drop_segment(self, segment_id: int) -> None:
+        """A deleted segment's entries leave every user document (ids are never reused, so
+        they would be harmless; removing them keeps documents small). No event is written:
+        the history is the record of what happened while the segment existed, and stays. A
+        user's next expiry may then name a dropped entry: the sweep recomputes it when due."""
+        await self._scope.users.remove_segment(segment_id)
+
     async def _expire(self, changes: Sequence[Expire], at: datetime) -> list[Outcome]:
         """Takes each user off the lists whose entries expired at `at`. Two sweeps may race:
         the write decides (the user's next expiry is still the one read), so its events
