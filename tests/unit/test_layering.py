@@ -109,3 +109,38 @@ def test_membership_state_is_written_only_by_its_owner():
         ]
     finally:
         planted.unlink()
+
+
+# Time conversions (zones, Unix seconds) are made in one place, domain/times.py.
+TIMES = "domain/times.py"
+CONVERSIONS = {"timestamp", "fromtimestamp", "utcfromtimestamp", "astimezone", "utcnow"}
+
+
+def time_conversions(path: Path) -> list[str]:
+    name = path.relative_to(PACKAGE).as_posix()
+    if name == TIMES:
+        return []
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), name)):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        if node.func.attr in CONVERSIONS:
+            found.append(f"{name}:{node.lineno} converts a time ({node.func.attr})")
+        elif any(keyword.arg == "tzinfo" for keyword in node.keywords):
+            found.append(f"{name}:{node.lineno} converts a time ({node.func.attr}(tzinfo=))")
+    return found
+
+
+def test_times_are_converted_only_in_domain_times():
+    every = sorted(PACKAGE.rglob("*.py"))
+    assert [v for path in every for v in time_conversions(path)] == []
+    assert time_conversions(PACKAGE / TIMES) == []
+    planted = PACKAGE / "domain" / "_planted_for_test.py"
+    planted.write_text("def f(at, n):\n    return int(at.timestamp()), at.replace(tzinfo=None)\n")
+    try:
+        assert sorted(time_conversions(planted)) == [
+            "domain/_planted_for_test.py:2 converts a time (replace(tzinfo=))",
+            "domain/_planted_for_test.py:2 converts a time (timestamp)",
+        ]
+    finally:
+        planted.unlink()

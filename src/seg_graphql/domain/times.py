@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 
@@ -22,3 +23,17 @@ def parse_utc(iso: str) -> datetime:
 
 def from_unix_ms(milliseconds: int) -> datetime:
     return datetime.fromtimestamp(milliseconds / 1000, UTC)
+
+
+def from_unix_seconds(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def to_unix_seconds(moment: datetime) -> int:
+    """Whole seconds, rounded down (a naive moment is UTC, as stored)."""
+    return math.floor(aware_utc(moment).timestamp())
+
+
+def to_unix_ms(moment: datetime) -> int:
+    """Whole milliseconds, rounded down."""
+    return math.floor(aware_utc(moment).timestamp() * 1000)

@@ -13,7 +13,7 @@ from seg_graphql.domain.errors import bad_input
 from seg_graphql.domain.history import HistoryOf
 from seg_graphql.domain.membership import Entry
 from seg_graphql.domain.membership import MembershipState as DomainState
-from seg_graphql.domain.times import aware_utc
+from seg_graphql.domain.times import aware_utc, to_unix_seconds
 from seg_graphql.graphql.connections import Connection, Edge
 from seg_graphql.graphql.context import Info
 from seg_graphql.graphql.pagination import encode_key, start_key
@@ -88,7 +88,7 @@ class Membership:
             data_bag=entry.data_bag if entry.listed else None,
             reference_id=entry.reference_id,
             description=entry.description,
-            status_change_timestamp=int(entry.status_at.timestamp()) if entry.status_at else None,
+            status_change_timestamp=to_unix_seconds(entry.status_at) if entry.status_at else None,
             updated_at=entry.updated_at,
         )
 
@@ -170,7 +170,7 @@ class MembershipEvent:
             actor_user_id=doc.get("actorUserId"),
             reference_id=doc.get("referenceId"),
             description=doc.get("description"),
-            status_change_timestamp=int(aware_utc(status_at).timestamp()) if status_at else None,
+            status_change_timestamp=to_unix_seconds(status_at) if status_at else None,
         )
 
 
