@@ -172,13 +172,24 @@ async def test_a_failing_batch_is_retried_before_the_job_is_given_up(store, monk
 async def test_events_of_a_replayed_batch_are_recorded_once(store):
     from bson import ObjectId
 
+    from seg_graphql.domain.history import EventAction, EventSource, MembershipEvent
+    from seg_graphql.domain.membership import Snapshot
     from seg_graphql.importer.applier import SegmentLines
     from seg_graphql.services.scope import Scope
 
     scope = Scope(store, principal("t"))
     lines = SegmentLines(scope, at=utc_now(), import_id=ObjectId(), resumed=False)
     events = [
-        {"_id": lines.event_id(n), "segmentId": 1, "userId": f"u{n}", "action": "LISTED"}
+        MembershipEvent(
+            1,
+            f"u{n}",
+            utc_now(),
+            EventAction.LISTED,
+            Snapshot(),
+            Snapshot(None, True),
+            EventSource.IMPORT,
+            id=lines.event_id(n),
+        )
         for n in (1, 2, 3)
     ]
     await lines.writer._record(events[1:2])

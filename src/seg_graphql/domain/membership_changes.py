@@ -11,8 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from seg_graphql.domain.history import EventAction, EventSource, event_document, with_entry
-from seg_graphql.domain.membership import Entry, UserStatus, entry_of
+from seg_graphql.domain.history import (
+    EventAction,
+    EventSource,
+    MembershipEvent,
+    event_of,
+    with_entry,
+)
+from seg_graphql.domain.membership import Entry, Snapshot, UserStatus, entry_of
 from seg_graphql.domain.models import Principal, Segment
 
 
@@ -94,7 +100,7 @@ class Planned:
     update: EntryUpdate
     user: dict[str, Any]  # the user document as the update leaves it
     entry: Entry | None  # the entry as the update leaves it
-    event: dict[str, Any] | None  # None when the entry's state does not change
+    event: MembershipEvent | None  # None when the entry's state does not change
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,7 @@ class ExpiryUpdate:
     segment_ids: tuple[int, ...]
     next_expiry: datetime | None
     seen_next_expiry: datetime
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[MembershipEvent] = field(default_factory=list)
 
 
 def plan_change(change: Change, actor: Actor, at: datetime) -> Planned:
@@ -155,11 +161,18 @@ def plan_change(change: Change, actor: Actor, at: datetime) -> Planned:
     new = entry_of(after, segment_id)
     event = None
     if isinstance(change, Override) or _state(old) != _state(new):
-        event = event_document(
-            actor.principal, segment_id, user["userId"], at, action, old, new, actor.source, **extra
+        event = event_of(
+            actor.principal,
+            segment_id,
+            user["userId"],
+            at,
+            action,
+            old.snapshot(at) if old else Snapshot(),
+            new.snapshot(at) if new else Snapshot(),
+            actor.source,
+            id=getattr(change, "event_id", None),
+            **extra,
         )
-        if getattr(change, "event_id", None) is not None:
-            event = {"_id": change.event_id, **event}
     update = EntryUpdate(user["userId"], segment_id, fields, lower, create, newer_than)
     return Planned(update, after, new, event)
 
@@ -178,21 +191,19 @@ def plan_expiry(due: DueUser, actor: Actor, now: datetime) -> ExpiryUpdate:
             expired.append((segment_id, entry))
         else:
             remaining.append(entry.expires_at)
-    events = []
-    for segment_id, entry in expired:
-        event = event_document(
+    events = [
+        event_of(
             actor.principal,
             segment_id,
             due.user_id,
             now,
             EventAction.EXPIRED,
-            entry,
-            entry,
+            Snapshot(entry.override, listed=True),
+            Snapshot(entry.override, listed=False),
             actor.source,
         )
-        event["before"] = {**event["before"], "listed": True}
-        event["after"] = {**event["after"], "listed": False}
-        events.append(event)
+        for segment_id, entry in expired
+    ]
     return ExpiryUpdate(
         user_id=due.user_id,
         segment_ids=tuple(segment_id for segment_id, _ in expired),

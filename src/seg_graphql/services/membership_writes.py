@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from seg_graphql.domain.errors import ErrorCode, UserInputError
-from seg_graphql.domain.history import EventSource
+from seg_graphql.domain.history import EventSource, MembershipEvent
 from seg_graphql.domain.membership import Entry, entry_of
 from seg_graphql.domain.membership_changes import (
     Actor,
@@ -229,7 +229,7 @@ class MembershipWriter:
             else:
                 await self._scope.segments.change_list_size(segment_id, at, by=moved[segment_id])
 
-    async def _record(self, events: list[dict[str, Any]]) -> None:
+    async def _record(self, events: list[MembershipEvent]) -> None:
         if not self._replayable:
             await self._scope.events.record(events)
         elif self._maybe_repeated:
