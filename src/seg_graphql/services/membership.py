@@ -352,5 +352,9 @@ def _batch_result(
 ) -> BatchResult:
     results: list[StatusResult | None] = [None] * size
     for index, outcome in zip(targets, outcomes, strict=True):
-        results[index] = StatusResult(segment, outcome.user, True, outcome.entry)
+        if outcome.refusal is not None:
+            refusal = outcome.refusal
+            problems.append(Problem(refusal.code, refusal.message, ("users", index)))
+        else:
+            results[index] = StatusResult(segment, outcome.user, outcome.applied, outcome.entry)
     return BatchResult(results=results, problems=problems, segment=segment)
