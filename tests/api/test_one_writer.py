@@ -4,6 +4,7 @@ same list size, same list-limit error (one owner: services/membership_writes.py)
 from __future__ import annotations
 
 from seg_graphql.domain.errors import ErrorCode
+from seg_graphql.domain.models import Role
 from tests.api.helpers import add_users, create_segment, upsert
 from tests.api.import_helpers import ndjson, run_import
 from tests.api.membership_queries import REMOVE_USERS, SEGMENT_HISTORY
@@ -91,3 +92,40 @@ async def test_a_change_the_writer_refuses_is_reported_not_applied(admin, monkey
     ]
     assert added["memberships"] == [None]
     assert await events(admin, segment) == []
+
+
+async def test_the_writer_decides_the_edit_right_once_per_segment(admin, monkeypatch):
+    from seg_graphql.services import membership_writes
+
+    asked = []
+    real = membership_writes.refusal_to_edit
+
+    def counted(scope, segment):
+        asked.append(segment.id)
+        return real(scope, segment)
+
+    monkeypatch.setattr(membership_writes, "refusal_to_edit", counted)
+    segment = await create_segment(admin, name="Once", type="STATIC")
+    await upsert(admin, *({"userId": f"u{i}"} for i in range(3)))
+    added = await add_users(admin, segment, *({"user": f"u{i}"} for i in range(3)))
+    assert added["userErrors"] == []
+    assert asked == [int(segment)]
+
+
+async def test_an_import_removing_an_unknown_user_needs_the_edit_right(admin, client_for):
+    """Nobody to take off the list: the line applies (nothing happens) where the key may
+    edit the segment, and is refused where it may not; the writer decides both."""
+    from tests.api.queries import ATTACH
+
+    mine = await create_segment(admin, name="Mine", type="STATIC", editableBy="ASSIGNED")
+    await upsert(admin, {"userId": "ed"})
+    await admin.data(ATTACH, {"segmentId": mine, "link": {"type": "USER", "id": "ed"}})
+    locked = await create_segment(admin, name="Locked", type="STATIC")
+    editor = await client_for("acme", Role.EDITOR, user_id="ed")
+    job = await run_import(
+        editor,
+        ndjson(line(mine, "DELETE", email_hash="nobody"), line(locked, "DELETE", email_hash="n")),
+    )
+    assert job["status"] == "PARTIAL"
+    assert [(e["line"], e["code"]) for e in job["errors"]] == [(2, "FORBIDDEN")]
+    assert await events(admin, mine) == await events(admin, locked) == []

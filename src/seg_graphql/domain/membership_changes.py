@@ -45,7 +45,7 @@ class ListAdd:
 @dataclass(frozen=True)
 class ListRemove:
     segment: Segment
-    user: Mapping[str, Any]
+    user: Mapping[str, Any] | None  # None: no such user (an import's DELETE of an unknown one)
     note: str | None = None
     event_id: Any = None
 

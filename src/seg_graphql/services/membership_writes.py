@@ -103,7 +103,9 @@ class MembershipWriter:
             return await self._apply_overrides(changes, at)
         if Expire in kinds:
             return await self._expire(changes, at)
-        editable = [c for c in changes if refusal_to_edit(self._scope, c.segment) is None]
+        refusals = self._refusals(changes)
+        # The lists this batch may change (a removal of nobody changes none).
+        editable = [c for c in changes if refusals[c.segment.id] is None and c.user is not None]
         counted = await self._count_lists(editable, every=self._replayable)
         moved: Counter[int] = Counter()  # how much this batch grows (shrinks) each list
         adding: Counter[int] = Counter()
@@ -112,12 +114,15 @@ class MembershipWriter:
         planned = []
         for change in changes:
             segment = change.segment
+            refusal = refusals[segment.id]
+            if change.user is None:  # nobody to take off the list, once the key may edit it
+                outcomes.append(Outcome(refusal is None, {}, None, refusal))
+                continue
             user = state.get(change.user["userId"])
             if user is not None and isinstance(change, ListAdd):
                 change = replace(change, user=user, creates=False)
             elif user is not None:
                 change = replace(change, user=user)
-            refusal = refusal_to_edit(self._scope, segment)
             was_listed = (entry_of(change.user, segment.id) or Entry()).listed
             if refusal is None and isinstance(change, ListAdd) and not was_listed:
                 adding[segment.id] += 1
@@ -183,8 +188,9 @@ class MembershipWriter:
         normal), so the write decides whether it applies: its event follows the write."""
         outcomes: list[Outcome] = []
         events = []
+        refusals = self._refusals(changes)
         for change in changes:
-            refusal = refusal_to_edit(self._scope, change.segment)
+            refusal = refusals[change.segment.id]
             if refusal is not None:
                 outcomes.append(Outcome(False, dict(change.user), None, refusal))
                 continue
@@ -199,6 +205,11 @@ class MembershipWriter:
             events.append(plan.event)
         await self._scope.events.record(events)
         return outcomes
+
+    def _refusals(self, changes: Sequence[Change]) -> dict[int, Refusal | None]:
+        """The edit right, decided once per segment of the batch."""
+        segments = {c.segment.id: c.segment for c in changes}
+        return {i: refusal_to_edit(self._scope, segment) for i, segment in segments.items()}
 
     async def _count_lists(self, changes: Sequence[Change], *, every: bool) -> set[int]:
         """Counts, in one command, the lists not counted yet: those a change may grow (for
