@@ -16,6 +16,11 @@ def aware_utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def to_millisecond(moment: datetime) -> datetime:
+    """MongoDB keeps milliseconds: a value cut to them reads back equal to what was written."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 def parse_utc(iso: str) -> datetime:
     """An ISO 8601 text ('Z' accepted) as an aware UTC datetime."""
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(UTC)
