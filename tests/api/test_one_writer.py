@@ -4,8 +4,7 @@ same list size, same list-limit error (one owner: services/membership_writes.py)
 from __future__ import annotations
 
 from seg_graphql.domain.errors import ErrorCode
-from seg_graphql.domain.models import Role
-from tests.api.helpers import add_users, create_segment, upsert
+from tests.api.helpers import add_users, create_segment, editor_of_one_segment, upsert
 from tests.api.import_helpers import ndjson, run_import
 from tests.api.membership_queries import REMOVE_USERS, SEGMENT_HISTORY
 from tests.api.queries import GET
@@ -115,13 +114,7 @@ async def test_the_writer_decides_the_edit_right_once_per_segment(admin, monkeyp
 async def test_an_import_removing_an_unknown_user_needs_the_edit_right(admin, client_for):
     """Nobody to take off the list: the line applies (nothing happens) where the key may
     edit the segment, and is refused where it may not; the writer decides both."""
-    from tests.api.queries import ATTACH
-
-    mine = await create_segment(admin, name="Mine", type="STATIC", editableBy="ASSIGNED")
-    await upsert(admin, {"userId": "ed"})
-    await admin.data(ATTACH, {"segmentId": mine, "link": {"type": "USER", "id": "ed"}})
-    locked = await create_segment(admin, name="Locked", type="STATIC")
-    editor = await client_for("acme", Role.EDITOR, user_id="ed")
+    editor, mine, locked = await editor_of_one_segment(admin, client_for)
     job = await run_import(
         editor,
         ndjson(line(mine, "DELETE", email_hash="nobody"), line(locked, "DELETE", email_hash="n")),
