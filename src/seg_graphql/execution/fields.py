@@ -54,10 +54,10 @@ class Document:
 class FieldPlan:
     """One response key of a selection set: `execute(run, source, parent_path)`.
 
-    A plain attribute holding a leaf also offers `attribute` (its Python name),
-    `passthrough` (a value type stored as is), and `finish` / `fail` (the rest of the
-    field's execution once the attribute is read, or when reading it raised), so the
-    object's loop reads it inline."""
+    A plain attribute also offers `attribute` (its Python name) and `finish` / `fail` (the
+    rest of the field's execution once the attribute is read, or when reading it raised),
+    so the object's loop reads it inline; one holding a leaf also `passthrough` (a value
+    type stored as is) and the names of an enum's members."""
 
     __slots__ = (
         "attribute",
@@ -94,6 +94,9 @@ def plan_field(
     resolve, strategy = _resolver(document, parent_type, field_def, details, nodes)
     nullable = not is_non_null_type(field_def.type)
     parent_name = parent_type.name
+    field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not leaf and strategy == "attribute" and field.default_resolver is getattr:
+        return _inline_object(key, parent_name, nodes, nullable, complete, field.python_name)
     if not (leaf and strategy in ("attribute", "typename")):
         return FieldPlan(key, _executor(key, parent_name, nodes, nullable, complete, resolve))
 
@@ -119,7 +122,6 @@ def plan_field(
         return finish(run, result, parent_path)
 
     plan = FieldPlan(key, execute)
-    field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
     if strategy == "attribute" and field.default_resolver is getattr:
         plan.attribute = field.python_name
         leaf_type = get_named_type(field_def.type)
@@ -128,6 +130,48 @@ def plan_field(
             plan.enum_class, plan.enum_names = enum
         plan.finish = finish
         plan.fail = fail
+    return plan
+
+
+def _inline_object(
+    key: str,
+    parent_name: str,
+    nodes: list[Any],
+    nullable: bool,
+    complete: Completer,
+    attribute: str,
+) -> FieldPlan:
+    """A plain attribute holding an object or a list (a connection's edges, an edge's node):
+    the object's loop reads it inline and `finish` does the rest of `_executor`'s work."""
+
+    def finish(run: Run, result: Any, parent_path: Path | None) -> Any:
+        path = Path(parent_path, key, parent_name)
+        try:
+            if is_awaitable(result):
+                return complete_awaitable(run, complete, nullable, nodes, path, result)
+            completed = complete(run, result, path)
+            if is_awaitable(completed):
+                return await_completed(run, nullable, nodes, path, completed)
+            return completed
+        except Exception as raw_error:
+            run.handle_field_error(raw_error, nullable, nodes, path)
+            return None
+
+    def fail(run: Run, raw_error: Exception, parent_path: Path | None) -> None:
+        run.handle_field_error(raw_error, nullable, nodes, Path(parent_path, key, parent_name))
+
+    def execute(run: Run, source: Any, parent_path: Path | None) -> Any:
+        try:
+            result = getattr(source, attribute)
+        except Exception as raw_error:
+            fail(run, raw_error, parent_path)
+            return None
+        return finish(run, result, parent_path)
+
+    plan = FieldPlan(key, execute)
+    plan.attribute = attribute
+    plan.finish = finish
+    plan.fail = fail
     return plan
 
 
