@@ -43,7 +43,10 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
 
 @pytest.fixture
 async def app(store: Store, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
-    application = create_app(Settings(), store=store)
+    settings = Settings()
+    if "quiet_background" in request.fixturenames:
+        settings = Settings(**QUIET_BACKGROUND)
+    application = create_app(settings, store=store)
     async with application.router.lifespan_context(application):
         if "estimate_wakeups" not in request.fixturenames:
             # Creating or changing a dynamic segment wakes the estimate refresh at once. In
@@ -57,6 +60,21 @@ async def app(store: Store, request: pytest.FixtureRequest) -> AsyncIterator[Any
 @pytest.fixture
 def estimate_wakeups() -> None:
     """Keeps the app's estimate wake-ups on (see `app`)."""
+
+
+# The app's periodic jobs (import polls every 2 s, the expiry sweep every minute) add their
+# commands to whichever request is running; tests that compare command counts across runs of a
+# slow document (on a loaded machine, longer than a poll interval) ask for them to stay away.
+QUIET_BACKGROUND = {
+    "import_poll_seconds": 3600,
+    "estimate_interval_seconds": 3600,
+    "expiry_sweep_seconds": 3600,
+}
+
+
+@pytest.fixture
+def quiet_background() -> None:
+    """Gives the app's periodic jobs an hour's interval (see `app`)."""
 
 
 @pytest.fixture

@@ -115,7 +115,7 @@ def _bytes(result: Any) -> bytes:
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-async def test_generated_documents_match(admin, store, seed):
+async def test_generated_documents_match(admin, store, seed, quiet_background):
     if not store.embedded:
         # On FerretDB the generic path's own answers vary with timing (error order, commands
         # of background workers) more than the tolerances allow: generated documents are
@@ -124,7 +124,7 @@ async def test_generated_documents_match(admin, store, seed):
     users, segments = await generated_data(admin, seed)
     execution = CompiledExecution(SCHEMA)
     principal = Principal(tenant="acme", role=Role.ADMIN)
-    tally = {"compared": 0, "with data": 0, "with errors": 0}
+    tally = {"compared": 0, "same at once": 0, "with data": 0, "with errors": 0}
 
     def context() -> Context:
         return Context(
@@ -150,41 +150,39 @@ async def test_generated_documents_match(admin, store, seed):
         finally:
             clock.source = saved
 
-    async def generic_varies(document: str) -> bool:
-        seen = set()
-        for _ in range(5):
-            again = await SCHEMA.execute(document, context_value=context())
-            await _settle()
-            seen.add(_bytes(again))
-        return len(seen) > 1
-
     async def both(document: str) -> None:
         ran = await run_both(document)
         if ran is None:
             return
         generic, generic_cost, compiled, compiled_cost = ran
         assert compiled is not None
-        if _bytes(compiled) != _bytes(generic):
-            # Fields fail concurrently and the store answers on another thread (the embedded
-            # store's) or over the network: the order of their errors, and which sibling errors
-            # are collected before a null reaches the root, is timing, and graphql-core's own
-            # answer varies. Accepted only with the same data and when the generic path is
-            # seen to vary its errors itself.
-            assert generic.errors and orjson.dumps(compiled.data) == orjson.dumps(generic.data), (
-                document
-            )
-            assert await generic_varies(document), document
         # Errors cancel sibling resolvers; what they had sent by then is timing, so only
         # error-free documents must cost the same. Against a real server the background
         # workers' polls land in whichever run is awaiting the network: counted on the
         # embedded store only (as tests/differential.py does).
-        if store.embedded and not generic.errors:
-            for _ in range(3):
-                if compiled_cost == generic_cost:
+        counted = store.embedded and not generic.errors
+
+        def answer(result: Any, cost: int) -> tuple[bytes, int]:
+            return _bytes(result), cost if counted else 0
+
+        seen_generic = {answer(generic, generic_cost)}
+        seen_compiled = {answer(compiled, compiled_cost)}
+        if seen_generic == seen_compiled:
+            tally["same at once"] += 1
+        else:
+            # The store answers from another thread (the embedded store's) or over the network,
+            # so timing decides the order in which concurrent fields fail, which sibling errors
+            # are collected before a null reaches the root, and how a DataLoader's keys split
+            # into batches: graphql-core's own answer varies. Accepted when, run again on the
+            # same state, both paths give one same answer (bytes and cost).
+            for _ in range(8):
+                again = await run_both(document)
+                assert again is not None
+                seen_generic.add(answer(again[0], again[1]))
+                seen_compiled.add(answer(again[2], again[3]))
+                if seen_generic & seen_compiled:
                     break
-                # The app's background workers poll the store now and then: measure again.
-                _, generic_cost, _, compiled_cost = await run_both(document)  # type: ignore[misc]
-            assert compiled_cost == generic_cost, document
+            assert seen_generic & seen_compiled, (document, seen_generic, seen_compiled)
         tally["compared"] += 1
         tally["with data"] += bool(generic.data)
         tally["with errors"] += bool(generic.errors)
@@ -209,3 +207,6 @@ async def test_generated_documents_match(admin, store, seed):
     assert tally["compared"] >= 100 and tally["with data"] >= 50 and tally["with errors"] >= 10, (
         tally
     )
+    # answers that depend on timing stay the exception, not the rule
+    print(f"\ngenerated documents (seed {seed}): {tally}")
+    assert tally["same at once"] >= tally["compared"] * 0.8, tally

@@ -21,6 +21,7 @@ from seg_graphql.domain.models import Role
 from seg_graphql.services.auth import mint_key
 from seg_graphql.store.api_keys import ApiKeyStore
 from seg_graphql.store.client import Store, connect, prepare
+from tests.conftest import QUIET_BACKGROUND
 
 # Written by background jobs on their own schedule, not by the request under test.
 _BACKGROUND_COLLECTIONS = frozenset({"leases", "count_cache"})
@@ -52,8 +53,7 @@ class FuzzServer:
         # No background work while fuzzing: an import job or an estimate refresh running
         # between two fingerprints would look like a refused mutation that stored something.
         # Jobs still run their first cycle at start-up, before anything is submitted.
-        quiet = {"import_poll_seconds": 3600, "estimate_interval_seconds": 3600}
-        self.app = create_app(Settings(**quiet, expiry_sweep_seconds=3600), store=self.store)
+        self.app = create_app(Settings(**QUIET_BACKGROUND), store=self.store)
         self._lifespan = self.app.router.lifespan_context(self.app)
         await self._lifespan.__aenter__()
         self.app.state.wake_imports = None
