@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import collections
 import cProfile
+import gc
 import json
 import logging
 import pstats
@@ -125,6 +126,11 @@ async def _run(args: argparse.Namespace) -> None:
     for _ in range(50):  # plan the document, fill the caches
         status, body = await client.post()
     assert status == 200 and b'"errors"' not in body, body[:500]
+    gc.collect()  # as `seg-graphql serve` does, and with its collector thresholds (if any)
+    gc.freeze()
+    from seg_graphql.web import serving
+
+    gc.set_threshold(*getattr(serving, "GC_THRESHOLD", gc.get_threshold()))
     if args.profile:
         profiler = cProfile.Profile()
         profiler.enable()

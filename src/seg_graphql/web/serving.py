@@ -15,6 +15,7 @@ likewise); a head whose body is not ready within that turn leaves alone at the t
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
 import uvicorn
@@ -64,7 +65,15 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
             self.transport.close()
 
 
+# A request builds its whole response (objects, dicts, paths) before any of it is freed, so
+# at the default threshold (700 net allocations) nearly every request pays a young-generation
+# collection; one every ~15 requests costs the same memory as a few more requests in flight.
+# Measured: 458 -> 407 us CPU per list request (bench/asgi_bench.py's request, interleaved).
+GC_THRESHOLD = (10_000, 10, 10)
+
+
 def run(app: Any, *, host: str, port: int, idle_timeout: float, log_level: str) -> None:
+    gc.set_threshold(*GC_THRESHOLD)
     protocol = type("SegHttpProtocol", (HeaderDeadlineProtocol,), {"header_timeout": idle_timeout})
     uvicorn.run(
         app,
