@@ -31,6 +31,8 @@ Completer = Callable[[Run, Any, Path], Any]
 
 # Neither is an async iterable, and both are iterable: no need to ask.
 _PLAIN_SEQUENCES = (list, tuple)
+# What completed fields mostly are; is_awaitable answers False for these without a call.
+NEVER_AWAITABLE = frozenset({dict, list, str, int, float, bool, type(None)})
 
 
 def passthrough_type(type_: GraphQLLeafType) -> type | None:
@@ -184,7 +186,7 @@ def _complete_iterable(
             else:
                 try:
                     completed = item(run, value, item_path)
-                    if is_awaitable(completed):
+                    if type(completed) not in NEVER_AWAITABLE and is_awaitable(completed):
                         append(await_completed(run, nullable, nodes, item_path, completed))
                         awaitable_indices.append(index)
                     else:
@@ -305,14 +307,17 @@ def execute_fields(run: Run, fields: Sequence[Any], source: Any, path: Path | No
                 if type(value) is field.passthrough:
                     results[field.key] = value
                     continue
-                if type(value) is field.enum_class and value in field.enum_names:
-                    results[field.key] = field.enum_names[value]
+                # one lookup: an enum member hashes in Python code
+                if type(value) is field.enum_class and (
+                    (name := field.enum_names.get(value)) is not None
+                ):
+                    results[field.key] = name
                     continue
                 result = field.finish(run, value, path)
             else:
                 result = field.execute(run, source, path)
             results[field.key] = result
-            if is_awaitable(result):
+            if type(result) not in NEVER_AWAITABLE and is_awaitable(result):
                 awaitable_fields.append(field.key)
     except Exception:
         if awaitable_fields:

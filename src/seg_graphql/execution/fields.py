@@ -28,6 +28,7 @@ from strawberry.types.field import StrawberryField
 from strawberry.utils.await_maybe import await_maybe
 
 from seg_graphql.execution.completion import (
+    NEVER_AWAITABLE,
     Completer,
     await_completed,
     complete_awaitable,
@@ -150,7 +151,7 @@ def _inline_object(
             if is_awaitable(result):
                 return complete_awaitable(run, complete, nullable, nodes, path, result)
             completed = complete(run, result, path)
-            if is_awaitable(completed):
+            if type(completed) not in NEVER_AWAITABLE and is_awaitable(completed):
                 return await_completed(run, nullable, nodes, path, completed)
             return completed
         except Exception as raw_error:
@@ -192,7 +193,7 @@ def _executor(
             if is_awaitable(result):
                 return complete_awaitable(run, complete, nullable, nodes, path, result)
             completed = complete(run, result, path)
-            if is_awaitable(completed):
+            if type(completed) not in NEVER_AWAITABLE and is_awaitable(completed):
                 return await_completed(run, nullable, nodes, path, completed)
             return completed
         except Exception as raw_error:
