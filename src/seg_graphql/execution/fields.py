@@ -33,6 +33,7 @@ from seg_graphql.execution.completion import (
     await_completed,
     complete_awaitable,
     enum_names,
+    execute_fields,
     passthrough_type,
 )
 from seg_graphql.execution.runtime import Run, is_awaitable
@@ -145,12 +146,18 @@ def _inline_object(
     """A plain attribute holding an object or a list (a connection's edges, an edge's node):
     the object's loop reads it inline and `finish` does the rest of `_executor`'s work."""
 
+    plain = getattr(complete, "plain", None)  # see completion.plain_class
+    fields = getattr(complete, "fields", None)
+
     def finish(run: Run, result: Any, parent_path: Path | None) -> Any:
         path = Path(parent_path, key, parent_name)
         try:
-            if is_awaitable(result):
+            if type(result) is plain and "__await__" not in result.__dict__:
+                completed = execute_fields(run, fields, result, path)  # type: ignore[arg-type]
+            elif is_awaitable(result):
                 return complete_awaitable(run, complete, nullable, nodes, path, result)
-            completed = complete(run, result, path)
+            else:
+                completed = complete(run, result, path)
             if type(completed) not in NEVER_AWAITABLE and is_awaitable(completed):
                 return await_completed(run, nullable, nodes, path, completed)
             return completed
