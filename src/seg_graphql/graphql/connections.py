@@ -1,15 +1,33 @@
-"""Relay connection types; totalCount is computed only when asked for."""
+"""Relay connections: the page info, edge and connection every list is made of, and one way
+to build a page of them; totalCount is computed only when asked for."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Generic, Self, TypeVar
 
 import strawberry
 
-from seg_graphql.graphql.types import PageInfo, Segment
-
 NodeT = TypeVar("NodeT")
+ItemT = TypeVar("ItemT")
+
+CountTotal = Callable[[], Awaitable[int]]
+
+
+@strawberry.type(description="Where a page is in its list (Relay).")
+class PageInfo:
+    has_next_page: bool = strawberry.field(
+        description="More items follow: ask again with after: endCursor."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="This page was read with `after` (items precede it)."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The first edge's cursor; null on an empty page."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The last edge's cursor; null on an empty page."
+    )
 
 
 @strawberry.type
@@ -21,35 +39,41 @@ class Edge(Generic[NodeT]):
 
 
 @strawberry.type
-class CountedConnection:
-    """What every list shares: its page info, and a total counted only when asked for."""
+class Connection(Generic[NodeT]):
+    """What every list shares: its page info, its nodes, and a total counted only when asked
+    for. A subclass declares `edges` with its own edge type and description."""
 
     page_info: PageInfo = strawberry.field(description="Where this page is in the list.")
-    count_total: strawberry.Private[Callable[[], Awaitable[int]]]
+    count_total: strawberry.Private[CountTotal]
 
     @strawberry.field(description="All items matching the list's filter, across pages.")
     async def total_count(self) -> int:
         return await self.count_total()
 
-
-@strawberry.type(description="A segment in a page of segments.")
-class SegmentEdge(Edge[Segment]):
-    pass
-
-
-@strawberry.type(description="A page of segments (Relay connection).")
-class SegmentConnection(CountedConnection):
-    edges: list[SegmentEdge] = strawberry.field(description="The page's segments with cursors.")
-
     @strawberry.field(description="The edges' nodes, for clients that need no cursors.")
-    def nodes(self) -> list[Segment]:
-        return [edge.node for edge in self.edges]
+    def nodes(self) -> list[NodeT]:
+        return [edge.node for edge in self.edges]  # type: ignore[attr-defined]
 
-
-def page_info(cursors: list[str], *, has_next: bool, has_previous: bool) -> PageInfo:
-    return PageInfo(
-        has_next_page=has_next,
-        has_previous_page=has_previous,
-        start_cursor=cursors[0] if cursors else None,
-        end_cursor=cursors[-1] if cursors else None,
-    )
+    @classmethod
+    def of(
+        cls,
+        items: Iterable[ItemT],
+        edge: Callable[[ItemT], Edge[Any]],
+        *,
+        has_next: bool,
+        has_previous: bool,
+        count_total: CountTotal,
+    ) -> Self:
+        """A page of `items`, each made an edge by `edge`."""
+        edges = [edge(item) for item in items]
+        cursors = [e.cursor for e in edges]
+        return cls(
+            edges=edges,  # type: ignore[call-arg]
+            page_info=PageInfo(
+                has_next_page=has_next,
+                has_previous_page=has_previous,
+                start_cursor=cursors[0] if cursors else None,
+                end_cursor=cursors[-1] if cursors else None,
+            ),
+            count_total=count_total,
+        )

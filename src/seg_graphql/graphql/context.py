@@ -8,14 +8,18 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
 from seg_graphql.config import Settings
 from seg_graphql.domain.models import Principal, Segment
+from seg_graphql.graphql.counts.loaders import UserCountBySegmentLoader
+from seg_graphql.graphql.membership.loaders import MemberPageBySegmentLoader
+from seg_graphql.graphql.segments.loaders import SegmentByIdLoader
+from seg_graphql.graphql.users.loaders import UserByIdLoader
+from seg_graphql.services.api_keys import ApiKeyService
 from seg_graphql.services.counts import CountService
 from seg_graphql.services.imports import ImportService
-from seg_graphql.services.membership import MemberPageKey, MembershipService
+from seg_graphql.services.membership import MembershipService
 from seg_graphql.services.segments import SegmentService
 from seg_graphql.services.users import UserService
 from seg_graphql.store.client import Store
@@ -55,43 +59,30 @@ class Context:
         cache_seconds = self.settings.counts_cache_seconds if self.settings else 300.0
         return CountService(self.store, self.principal, cache_seconds=cache_seconds)
 
+    @cached_property
+    def api_keys(self) -> ApiKeyService:
+        return ApiKeyService(self.store.db, self.principal)
+
     # DataLoaders live here, one set per request, never at module level.
 
     @cached_property
-    def segment_loader(self) -> DataLoader[int, Segment | None]:
-        async def load(ids: list[int]) -> list[Segment | None]:
-            found = await self.segments.get_many(ids)
-            return [found.get(i) for i in ids]
-
-        return DataLoader(load_fn=load)
+    def segment_loader(self) -> SegmentByIdLoader:
+        return SegmentByIdLoader(self.segments)
 
     @cached_property
-    def user_loader(self) -> DataLoader[str, dict[str, Any] | None]:
-        async def load(ids: list[str]) -> list[dict[str, Any] | None]:
-            found = await self.users.get_many(ids)
-            return [found.get(i) for i in ids]
-
-        return DataLoader(load_fn=load)
+    def user_loader(self) -> UserByIdLoader:
+        return UserByIdLoader(self.users)
 
     @cached_property
-    def member_page_loader(self) -> DataLoader[MemberPageKey, Any]:
-        async def load(keys: list[MemberPageKey]) -> list[Any]:
-            segments = await self.segments_by_id([k.segment_id for k in keys])
-            return await self.membership.member_pages(keys, segments)
-
-        return DataLoader(load_fn=load)
+    def member_page_loader(self) -> MemberPageBySegmentLoader:
+        return MemberPageBySegmentLoader(self.segment_loader, self.membership)
 
     @cached_property
-    def member_count_loader(self) -> DataLoader[int, int]:
-        async def load(ids: list[int]) -> list[int]:
-            segments = await self.segments_by_id(ids)
-            return await self.membership.member_counts(segments, ids)
-
-        return DataLoader(load_fn=load)
+    def member_count_loader(self) -> UserCountBySegmentLoader:
+        return UserCountBySegmentLoader(self.segment_loader, self.membership)
 
     async def segments_by_id(self, ids: list[int]) -> dict[int, Segment]:
-        loaded = await self.segment_loader.load_many(ids)
-        return {s.id: s for s in loaded if s is not None}
+        return await self.segment_loader.by_id(ids)
 
     async def all_segments(self) -> dict[int, Segment]:
         """Every segment of the tenant (at most 1,000), read once per request however many

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+import strawberry
 from graphql import GraphQLError
 
-from seg_graphql.domain.errors import AccessError, ErrorCode, UserInputError
-from seg_graphql.graphql.types import UserError
+from seg_graphql.domain.errors import AccessError, ErrorCode, Problem, UserInputError
+from seg_graphql.graphql.scalars import ErrorCode as ErrorCodeEnum
 from seg_graphql.store.errors import TIMEOUT, UNAVAILABLE, outage_code
 
 log = logging.getLogger("seg_graphql.errors")
 
-P = TypeVar("P")
+Resolver = TypeVar("Resolver", bound=Callable[..., Awaitable[Any]])
 
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?$")
 OUTAGE_MESSAGES = {
@@ -23,21 +25,58 @@ OUTAGE_MESSAGES = {
     TIMEOUT: "the request ran past its deadline and was stopped; ask for less or retry",
 }
 
+USER_ERRORS = "What failed (the input, an item of it, or permission), with codes; empty on success."
+IN_ORDER = (
+    "In input order; null where the item failed (see userErrors, whose path starts with the "
+    "item's index)."
+)
 
-async def payload_or_errors(
-    build: Callable[[], Awaitable[P]], failed: Callable[[list[UserError]], P]
-) -> P:
-    """Runs a mutation. Every business failure, FORBIDDEN included, becomes a userErrors
-    entry with its code (SPEC section 7); only what is not about this mutation's input or
-    permission (authentication, limits, outages, internal faults) stays top-level."""
-    try:
-        return await build()
-    except UserInputError as exc:
-        return failed([UserError.from_problem(p) for p in exc.problems])
-    except AccessError as exc:
-        if exc.code is not ErrorCode.FORBIDDEN:
-            raise
-        return failed([UserError(field=None, path=[], message=exc.message, code=exc.code)])
+
+@strawberry.type(
+    description="A business failure of a mutation or of one item of it (bad input, unknown "
+    "id, limit, permission): a code, a message and the path of the bad field."
+)
+class UserError:
+    field: str | None = strawberry.field(
+        description="Dotted path of the bad field, e.g. input.rules.include.0.value; null when "
+        "the whole operation is refused (FORBIDDEN)."
+    )
+    path: list[str] = strawberry.field(description="The same path as a list (the seeds' loc).")
+    message: str = strawberry.field(description="What is wrong, for people.")
+    code: ErrorCodeEnum = strawberry.field(description="What is wrong, for programs.")
+
+    @classmethod
+    def from_problem(cls, problem: Problem) -> UserError:
+        return cls(
+            field=problem.field,
+            path=[str(p) for p in problem.path],
+            message=problem.message,
+            code=problem.code,
+        )
+
+
+def user_errors_in(payload: Callable[..., Any]) -> Callable[[Resolver], Resolver]:
+    """Wraps a mutation's resolver: every business failure, FORBIDDEN included, becomes the
+    userErrors of `payload(user_errors=...)`, with its code (SPEC section 7); only what is not
+    about this mutation's input or permission (authentication, limits, outages, internal
+    faults) stays top-level."""
+
+    def wrap(resolver: Resolver) -> Resolver:
+        @functools.wraps(resolver)  # Strawberry reads the arguments from the wrapped signature
+        async def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await resolver(*args, **kwargs)
+            except UserInputError as exc:
+                return payload(user_errors=[UserError.from_problem(p) for p in exc.problems])
+            except AccessError as exc:
+                if exc.code is not ErrorCode.FORBIDDEN:
+                    raise
+                forbidden = UserError(field=None, path=[], message=exc.message, code=exc.code)
+                return payload(user_errors=[forbidden])
+
+        return cast(Resolver, run)
+
+    return wrap
 
 
 def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+from typing import Annotated
+
+import strawberry
 
 from seg_graphql.domain.errors import bad_input
 from seg_graphql.domain.identifiers import parse_numeric_id
@@ -16,12 +19,22 @@ _MAX_KEY = 256
 # Argument descriptions shared by every paginated field.
 FIRST = f"Page size: 0 to {MAX_FIRST}, default {DEFAULT_FIRST}."
 AFTER = "Return the items after this cursor (an edge's cursor, or pageInfo.endCursor)."
+# The arguments of every paginated field: `first: First = DEFAULT_FIRST, after: After = None`.
+First = Annotated[int, strawberry.argument(description=FIRST)]
+After = Annotated[str | None, strawberry.argument(description=AFTER)]
 
 
 def check_first(first: int, path: str = "first", *, limit: int = MAX_FIRST) -> int:
     if not 0 <= first <= limit:
         raise bad_input(f"first must be between 0 and {limit}, got {first}", (path,))
     return first
+
+
+def start_key(kind: str, first: int, after: str | None) -> str | None:
+    """A paginated field's arguments checked: `first` within bounds, `after` decoded to the
+    key the page starts after (None: from the start)."""
+    check_first(first)
+    return decode_key(kind, after)
 
 
 @functools.lru_cache(maxsize=4096)  # a page encodes the same cursors request after request

@@ -16,20 +16,35 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from seg_graphql.graphql.api_keys import ApiKeyMutation, ApiKeyQuery
-from seg_graphql.graphql.counts import CountMutation, CountQuery
-from seg_graphql.graphql.imports import ImportMutation, ImportQuery
+from seg_graphql.graphql.access.mutations import AccessMutation
+from seg_graphql.graphql.access.queries import AccessQuery
+from seg_graphql.graphql.counts.mutations import CountMutation
+from seg_graphql.graphql.counts.queries import CountQuery
+from seg_graphql.graphql.imports.mutations import ImportMutation
+from seg_graphql.graphql.imports.queries import ImportQuery
 from seg_graphql.graphql.limits import QueryLimiter, QueryLimits
-from seg_graphql.graphql.membership_mutations import MembershipMutation
-from seg_graphql.graphql.membership_queries import MembershipQuery
-from seg_graphql.graphql.mutations import SegmentMutation
-from seg_graphql.graphql.queries import SegmentQuery
+from seg_graphql.graphql.membership.mutations import MembershipMutation
+from seg_graphql.graphql.membership.queries import MembershipQuery
 from seg_graphql.graphql.scalars import SCALAR_MAP
+from seg_graphql.graphql.segments.mutations import SegmentMutation
+from seg_graphql.graphql.segments.queries import SegmentQuery
+from seg_graphql.graphql.users.mutations import UserMutation
+from seg_graphql.graphql.users.queries import UserQuery
 
-Query = merge_types("Query", (SegmentQuery, MembershipQuery, CountQuery, ImportQuery, ApiKeyQuery))
+# One root field per domain module; the schema's field order is this order.
+Query = merge_types(
+    "Query", (SegmentQuery, UserQuery, MembershipQuery, CountQuery, ImportQuery, AccessQuery)
+)
 Mutation = merge_types(
     "Mutation",
-    (SegmentMutation, MembershipMutation, CountMutation, ImportMutation, ApiKeyMutation),
+    (
+        SegmentMutation,
+        UserMutation,
+        MembershipMutation,
+        CountMutation,
+        ImportMutation,
+        AccessMutation,
+    ),
 )
 # merge_types takes no description; the root types need one like every other type.
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]

@@ -1,30 +1,22 @@
-"""GraphQL output types. Built eagerly from domain objects: plain attributes resolve fastest."""
+"""Segment output types. Built eagerly from domain objects: plain attributes resolve fastest."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from seg_graphql.domain import models
-from seg_graphql.domain.errors import Problem
 from seg_graphql.domain.fql import rules_to_fql_text
+from seg_graphql.graphql.connections import Connection, Edge
 from seg_graphql.graphql.context import Info
-from seg_graphql.graphql.pagination import AFTER, DEFAULT_FIRST, FIRST
-from seg_graphql.graphql.scalars import (
-    JSON,
-    EditableBy,
-    ErrorCode,
-    LinkType,
-    Operator,
-    Role,
-    SegmentType,
+from seg_graphql.graphql.membership.lazy import (
+    MemberConnectionRef,
+    MembershipEventConnectionRef,
+    resolved,
 )
-
-if TYPE_CHECKING:
-    from seg_graphql.graphql.members import MemberConnection
-    from seg_graphql.graphql.membership_types import MembershipEventConnection
+from seg_graphql.graphql.pagination import DEFAULT_FIRST, After, First
+from seg_graphql.graphql.scalars import JSON, EditableBy, LinkType, Operator, SegmentType
 
 
 @strawberry.type(description="One condition on a user profile: {field, operator, value}.")
@@ -137,25 +129,21 @@ class Segment:
     async def members(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-    ) -> Annotated[MemberConnection, strawberry.lazy("seg_graphql.graphql.members")]:
-        from seg_graphql.graphql.members import member_connection
-
-        return await member_connection(info, self.domain, first, after)
+        first: First = DEFAULT_FIRST,
+        after: After = None,
+    ) -> MemberConnectionRef:
+        return await resolved(MemberConnectionRef).of_segment(info, self.domain, first, after)
 
     @strawberry.field(description="Membership changes in this segment, newest first.")
     async def history(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-    ) -> Annotated[
-        MembershipEventConnection, strawberry.lazy("seg_graphql.graphql.membership_types")
-    ]:
-        from seg_graphql.graphql.membership_types import history_connection
-
-        return await history_connection(info, {"segmentId": self.domain.id}, first, after)
+        first: First = DEFAULT_FIRST,
+        after: After = None,
+    ) -> MembershipEventConnectionRef:
+        return await resolved(MembershipEventConnectionRef).page(
+            info, {"segmentId": self.domain.id}, first, after
+        )
 
     @classmethod
     def from_domain(cls, segment: models.Segment) -> Segment:
@@ -181,57 +169,11 @@ def _criterion(c: models.Criterion) -> Criterion:
     return Criterion(field=c.field, operator=c.operator, value=c.value)
 
 
-USER_ERRORS = "What failed (the input, an item of it, or permission), with codes; empty on success."
+@strawberry.type(description="A segment in a page of segments.")
+class SegmentEdge(Edge[Segment]):
+    pass
 
 
-@strawberry.type(
-    description="A business failure of a mutation or of one item of it (bad input, unknown "
-    "id, limit, permission): a code, a message and the path of the bad field."
-)
-class UserError:
-    field: str | None = strawberry.field(
-        description="Dotted path of the bad field, e.g. input.rules.include.0.value; null when "
-        "the whole operation is refused (FORBIDDEN)."
-    )
-    path: list[str] = strawberry.field(description="The same path as a list (the seeds' loc).")
-    message: str = strawberry.field(description="What is wrong, for people.")
-    code: ErrorCode = strawberry.field(description="What is wrong, for programs.")
-
-    @classmethod
-    def from_problem(cls, problem: Problem) -> UserError:
-        return cls(
-            field=problem.field,
-            path=[str(p) for p in problem.path],
-            message=problem.message,
-            code=problem.code,
-        )
-
-
-@strawberry.type(description="Where a page is in its list (Relay).")
-class PageInfo:
-    has_next_page: bool = strawberry.field(
-        description="More items follow: ask again with after: endCursor."
-    )
-    has_previous_page: bool = strawberry.field(
-        description="This page was read with `after` (items precede it)."
-    )
-    start_cursor: str | None = strawberry.field(
-        description="The first edge's cursor; null on an empty page."
-    )
-    end_cursor: str | None = strawberry.field(
-        description="The last edge's cursor; null on an empty page."
-    )
-
-
-@strawberry.type(description="Who the API key speaks for.")
-class Viewer:
-    tenant: str = strawberry.field(
-        description="The tenant every query and mutation of this key is confined to."
-    )
-    role: Role = strawberry.field(description="What the key may do.")
-    user_id: strawberry.ID | None = strawberry.field(
-        description="The user the key acts as, if any (ASSIGNED edits)."
-    )
-    team_ids: list[strawberry.ID] = strawberry.field(
-        description="The teams the key acts for (ASSIGNED edits)."
-    )
+@strawberry.type(description="A page of segments (Relay connection).")
+class SegmentConnection(Connection[Segment]):
+    edges: list[SegmentEdge] = strawberry.field(description="The page's segments with cursors.")

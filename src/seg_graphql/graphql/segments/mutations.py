@@ -1,4 +1,4 @@
-"""Mutations: each returns a payload with its result and userErrors {field message code}."""
+"""Segment mutations: each returns a payload with its result and userErrors."""
 
 from __future__ import annotations
 
@@ -7,18 +7,15 @@ from typing import Annotated
 import strawberry
 
 from seg_graphql.domain import models
+from seg_graphql.graphql.arguments import SEGMENT_ID, parse_id, to_data
 from seg_graphql.graphql.context import Info
-from seg_graphql.graphql.errors import payload_or_errors
-from seg_graphql.graphql.inputs import (
+from seg_graphql.graphql.errors import USER_ERRORS, UserError, user_errors_in
+from seg_graphql.graphql.segments.inputs import (
     CreateSegmentInput,
     SegmentLinkInput,
     UpdateSegmentInput,
-    to_data,
 )
-from seg_graphql.graphql.queries import parse_id
-from seg_graphql.graphql.types import USER_ERRORS, Segment, UserError
-
-SEGMENT_ID = "The segment's id."
+from seg_graphql.graphql.segments.types import Segment
 
 
 @strawberry.type(description="The result of a mutation on one segment.")
@@ -37,10 +34,6 @@ class DeleteSegmentPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
-def _failed(errors: list[UserError]) -> SegmentPayload | None:
-    return SegmentPayload(user_errors=errors)
-
-
 def _refresh_soon(info: Info, segment: models.Segment) -> None:
     """A new dynamic segment, or one whose criteria changed, has no current estimate: the
     background refresh is woken now instead of at its next interval."""
@@ -52,19 +45,18 @@ def _refresh_soon(info: Info, segment: models.Segment) -> None:
 @strawberry.type
 class SegmentMutation:
     @strawberry.mutation(description="Creates a segment (ADMIN or EDITOR).")
+    @user_errors_in(SegmentPayload)
     async def create_segment(
         self,
         info: Info,
         input: Annotated[CreateSegmentInput, strawberry.argument(description="The new segment.")],
     ) -> SegmentPayload | None:
-        async def run() -> SegmentPayload | None:
-            segment = await info.context.segments.create(to_data(input))
-            _refresh_soon(info, segment)
-            return SegmentPayload(segment=Segment.from_domain(segment))
-
-        return await payload_or_errors(run, _failed)
+        segment = await info.context.segments.create(to_data(input))
+        _refresh_soon(info, segment)
+        return SegmentPayload(segment=Segment.from_domain(segment))
 
     @strawberry.mutation(description="Changes the given fields of a segment.")
+    @user_errors_in(SegmentPayload)
     async def update_segment(
         self,
         info: Info,
@@ -73,24 +65,20 @@ class SegmentMutation:
             UpdateSegmentInput, strawberry.argument(description="The fields to change.")
         ],
     ) -> SegmentPayload | None:
-        async def run() -> SegmentPayload | None:
-            segment = await info.context.segments.update(parse_id(id), to_data(input))
-            _refresh_soon(info, segment)
-            return SegmentPayload(segment=Segment.from_domain(segment))
-
-        return await payload_or_errors(run, _failed)
+        segment = await info.context.segments.update(parse_id(id), to_data(input))
+        _refresh_soon(info, segment)
+        return SegmentPayload(segment=Segment.from_domain(segment))
 
     @strawberry.mutation(description="Deletes a segment that no other segment's rules use.")
+    @user_errors_in(DeleteSegmentPayload)
     async def delete_segment(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=SEGMENT_ID)]
     ) -> DeleteSegmentPayload | None:
-        async def run() -> DeleteSegmentPayload | None:
-            segment = await info.context.segments.delete(parse_id(id))
-            return DeleteSegmentPayload(deleted_id=strawberry.ID(str(segment.id)))
-
-        return await payload_or_errors(run, lambda errors: DeleteSegmentPayload(user_errors=errors))
+        segment = await info.context.segments.delete(parse_id(id))
+        return DeleteSegmentPayload(deleted_id=strawberry.ID(str(segment.id)))
 
     @strawberry.mutation(description="Links a team or user to a segment (idempotent).")
+    @user_errors_in(SegmentPayload)
     async def attach_segment_link(
         self,
         info: Info,
@@ -99,15 +87,13 @@ class SegmentMutation:
             SegmentLinkInput, strawberry.argument(description="The team or user to link.")
         ],
     ) -> SegmentPayload | None:
-        async def run() -> SegmentPayload | None:
-            segment = await info.context.segments.attach_link(
-                parse_id(segment_id, path="segmentId"), to_data(link)
-            )
-            return SegmentPayload(segment=Segment.from_domain(segment))
-
-        return await payload_or_errors(run, _failed)
+        segment = await info.context.segments.attach_link(
+            parse_id(segment_id, path="segmentId"), to_data(link)
+        )
+        return SegmentPayload(segment=Segment.from_domain(segment))
 
     @strawberry.mutation(description="Removes a link; NOT_FOUND when it is not this segment's.")
+    @user_errors_in(SegmentPayload)
     async def detach_segment_link(
         self,
         info: Info,
@@ -116,10 +102,7 @@ class SegmentMutation:
             strawberry.ID, strawberry.argument(description="The link's id (SegmentLink.id).")
         ],
     ) -> SegmentPayload | None:
-        async def run() -> SegmentPayload | None:
-            segment = await info.context.segments.detach_link(
-                parse_id(segment_id, path="segmentId"), parse_id(link_id, "link", "linkId")
-            )
-            return SegmentPayload(segment=Segment.from_domain(segment))
-
-        return await payload_or_errors(run, _failed)
+        segment = await info.context.segments.detach_link(
+            parse_id(segment_id, path="segmentId"), parse_id(link_id, "link", "linkId")
+        )
+        return SegmentPayload(segment=Segment.from_domain(segment))

@@ -1,4 +1,5 @@
-"""Mutations on users and memberships; per-item userErrors carry the item's index."""
+"""Membership mutations: status changes and list entries; per-item userErrors carry the
+item's index."""
 
 from __future__ import annotations
 
@@ -6,27 +7,14 @@ from typing import Annotated
 
 import strawberry
 
+from seg_graphql.graphql.arguments import SEGMENT_ID, parse_id, to_data
 from seg_graphql.graphql.context import Info
-from seg_graphql.graphql.errors import payload_or_errors
-from seg_graphql.graphql.inputs import to_data
-from seg_graphql.graphql.membership_inputs import SegmentUserInput, SetUserStatusInput, UserInput
-from seg_graphql.graphql.membership_types import Membership, User
-from seg_graphql.graphql.mutations import SEGMENT_ID
-from seg_graphql.graphql.queries import parse_id
-from seg_graphql.graphql.types import USER_ERRORS, Segment, UserError
+from seg_graphql.graphql.errors import IN_ORDER, USER_ERRORS, UserError, user_errors_in
+from seg_graphql.graphql.membership.inputs import SegmentUserInput, SetUserStatusInput
+from seg_graphql.graphql.membership.types import Membership
+from seg_graphql.graphql.segments.types import Segment
+from seg_graphql.graphql.users.types import User
 from seg_graphql.services.membership import BatchResult
-
-IN_ORDER = (
-    "In input order; null where the item failed (see userErrors, whose path starts with the "
-    "item's index)."
-)
-
-
-@strawberry.type(description="The result of upsertUsers.")
-class UpsertUsersPayload:
-    users: list[User | None] = strawberry.field(default_factory=list, description=IN_ORDER)
-    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
-
 
 APPLIED = "False when a newer (or the same) change was already applied: nothing changed."
 
@@ -99,44 +87,23 @@ def _errors(batch: BatchResult) -> list[UserError]:
 
 @strawberry.type
 class MembershipMutation:
-    @strawberry.mutation(
-        description="Creates or updates user profiles (at most 500 per call). "
-        "Good items are saved even when others fail."
-    )
-    async def upsert_users(
-        self,
-        info: Info,
-        users: Annotated[
-            list[UserInput], strawberry.argument(description="The profiles (at most 500).")
-        ],
-    ) -> UpsertUsersPayload | None:
-        async def run() -> UpsertUsersPayload:
-            result = await info.context.users.upsert([to_data(u) for u in users])
-            return UpsertUsersPayload(
-                users=[User.from_document(d) if d else None for d in result.users],
-                user_errors=[UserError.from_problem(p) for p in result.problems],
-            )
-
-        return await payload_or_errors(run, lambda e: UpsertUsersPayload(user_errors=e))
-
     @strawberry.mutation(description="ADD, BLOCK or RESET one user's membership (Village).")
+    @user_errors_in(SetUserStatusPayload)
     async def set_user_status(
         self,
         info: Info,
         input: Annotated[SetUserStatusInput, strawberry.argument(description="The change.")],
     ) -> SetUserStatusPayload | None:
-        async def run() -> SetUserStatusPayload:
-            batch = await info.context.membership.set_statuses([to_data(input)], "input")
-            if batch.problems:
-                return SetUserStatusPayload(user_errors=_errors(batch))
-            (result,) = await _results(info, batch)
-            return SetUserStatusPayload(
-                applied=result.applied, membership=result.membership, user=result.user
-            )
-
-        return await payload_or_errors(run, lambda e: SetUserStatusPayload(user_errors=e))
+        batch = await info.context.membership.set_statuses([to_data(input)], "input")
+        if batch.problems:
+            return SetUserStatusPayload(user_errors=_errors(batch))
+        (result,) = await _results(info, batch)
+        return SetUserStatusPayload(
+            applied=result.applied, membership=result.membership, user=result.user
+        )
 
     @strawberry.mutation(description="Many status changes (at most 500), applied independently.")
+    @user_errors_in(SetUserStatusesPayload)
     async def set_user_statuses(
         self,
         info: Info,
@@ -144,17 +111,13 @@ class MembershipMutation:
             list[SetUserStatusInput], strawberry.argument(description="The changes (at most 500).")
         ],
     ) -> SetUserStatusesPayload | None:
-        async def run() -> SetUserStatusesPayload:
-            batch = await info.context.membership.set_statuses(
-                [to_data(i) for i in inputs], "inputs"
-            )
-            return SetUserStatusesPayload(
-                results=await _results(info, batch), user_errors=_errors(batch)
-            )
-
-        return await payload_or_errors(run, lambda e: SetUserStatusesPayload(user_errors=e))
+        batch = await info.context.membership.set_statuses([to_data(i) for i in inputs], "inputs")
+        return SetUserStatusesPayload(
+            results=await _results(info, batch), user_errors=_errors(batch)
+        )
 
     @strawberry.mutation(description="Puts users on a segment's list (at most 500 per call).")
+    @user_errors_in(SegmentUsersPayload)
     async def add_segment_users(
         self,
         info: Info,
@@ -163,15 +126,13 @@ class MembershipMutation:
             list[SegmentUserInput], strawberry.argument(description="The entries (at most 500).")
         ],
     ) -> SegmentUsersPayload | None:
-        async def run() -> SegmentUsersPayload:
-            batch = await info.context.membership.add_to_list(
-                parse_id(segment_id, path="segmentId"), [to_data(u) for u in users]
-            )
-            return await _list_payload(info, batch)
-
-        return await payload_or_errors(run, lambda e: SegmentUsersPayload(user_errors=e))
+        batch = await info.context.membership.add_to_list(
+            parse_id(segment_id, path="segmentId"), [to_data(u) for u in users]
+        )
+        return await _list_payload(info, batch)
 
     @strawberry.mutation(description="Takes users off a segment's list (overrides stay).")
+    @user_errors_in(SegmentUsersPayload)
     async def remove_segment_users(
         self,
         info: Info,
@@ -180,13 +141,10 @@ class MembershipMutation:
             list[str], strawberry.argument(description="userIds or emails (at most 500).")
         ],
     ) -> SegmentUsersPayload | None:
-        async def run() -> SegmentUsersPayload:
-            batch = await info.context.membership.remove_from_list(
-                parse_id(segment_id, path="segmentId"), users
-            )
-            return await _list_payload(info, batch)
-
-        return await payload_or_errors(run, lambda e: SegmentUsersPayload(user_errors=e))
+        batch = await info.context.membership.remove_from_list(
+            parse_id(segment_id, path="segmentId"), users
+        )
+        return await _list_payload(info, batch)
 
 
 async def _list_payload(info: Info, batch: BatchResult) -> SegmentUsersPayload:

@@ -1,26 +1,20 @@
-"""GraphQL types for users, memberships and their history."""
+"""Membership output types: a user's membership of a segment, its history, a segment's
+members, and the answer of a membership check."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 
+from seg_graphql.domain import models
 from seg_graphql.domain.errors import bad_input
 from seg_graphql.domain.membership import Entry
 from seg_graphql.domain.membership import MembershipState as DomainState
-from seg_graphql.domain.times import aware_utc
-from seg_graphql.graphql.connections import CountedConnection, Edge, page_info
+from seg_graphql.graphql.connections import Connection, Edge
 from seg_graphql.graphql.context import Info
-from seg_graphql.graphql.pagination import (
-    AFTER,
-    DEFAULT_FIRST,
-    FIRST,
-    check_first,
-    decode_key,
-    encode_key,
-)
+from seg_graphql.graphql.pagination import encode_key, start_key
 from seg_graphql.graphql.scalars import (
     JSON,
     EventAction,
@@ -30,7 +24,9 @@ from seg_graphql.graphql.scalars import (
     UnixTimestamp,
     UserStatus,
 )
-from seg_graphql.graphql.types import Segment
+from seg_graphql.graphql.segments.types import Segment
+from seg_graphql.graphql.users.types import User
+from seg_graphql.services.membership import MemberPageKey
 from seg_graphql.services.membership import Membership as DomainMembership
 
 
@@ -192,151 +188,70 @@ class MembershipEventEdge(Edge[MembershipEvent]):
 
 
 @strawberry.type(description="A page of membership changes, newest first (Relay connection).")
-class MembershipEventConnection(CountedConnection):
+class MembershipEventConnection(Connection[MembershipEvent]):
     edges: list[MembershipEventEdge] = strawberry.field(
         description="The page's events with cursors."
     )
 
-    @strawberry.field(description="The edges' nodes, for clients that need no cursors.")
-    def nodes(self) -> list[MembershipEvent]:
-        return [edge.node for edge in self.edges]
-
-
-async def history_connection(
-    info: Info, where: dict[str, Any], first: int, after: str | None
-) -> MembershipEventConnection:
-    check_first(first)
-    before = decode_key("event", after)
-    if before is not None and not _is_object_id(before):
-        raise bad_input("not a valid cursor for this list", ("after",))
-    events = info.context.membership.events
-    docs = await events.page(where, before=before, limit=first + 1)
-    edges = [
-        MembershipEventEdge(
-            cursor=encode_key("event", str(d["_id"])), node=MembershipEvent.from_document(d)
+    @classmethod
+    async def page(
+        cls, info: Info, where: dict[str, Any], first: int, after: str | None
+    ) -> MembershipEventConnection:
+        before = start_key("event", first, after)
+        if before is not None and not _is_object_id(before):
+            raise bad_input("not a valid cursor for this list", ("after",))
+        events = info.context.membership.events
+        docs = await events.page(where, before=before, limit=first + 1)
+        return cls.of(
+            docs[:first],
+            lambda d: MembershipEventEdge(
+                cursor=encode_key("event", str(d["_id"])), node=MembershipEvent.from_document(d)
+            ),
+            has_next=len(docs) > first,
+            has_previous=before is not None,
+            count_total=lambda: events.count(where),
         )
-        for d in docs[:first]
-    ]
-    return MembershipEventConnection(
-        edges=edges,
-        page_info=page_info(
-            [e.cursor for e in edges], has_next=len(docs) > first, has_previous=before is not None
-        ),
-        count_total=lambda: events.count(where),
-    )
 
 
 def _is_object_id(value: str) -> bool:
     return len(value) == 24 and all(c in "0123456789abcdef" for c in value)
 
 
-@strawberry.type(description="A user profile: the audience segments are made of.")
-class User:
-    id: strawberry.ID = strawberry.field(description="The userId (unique per tenant).")
-    email: str | None = strawberry.field(
-        description="Unique per tenant; matched case-insensitively."
-    )
-    email_hash: str | None = strawberry.field(
-        description="An import identifier (mediarithmics email_hash)."
-    )
-    user_agent_id: str | None = strawberry.field(
-        description="An import identifier (mediarithmics user_agent_id)."
-    )
-    user_account_id: str | None = strawberry.field(
-        description="An import identifier, unique with compartmentId (mediarithmics "
-        "user_account_id)."
-    )
-    compartment_id: str | None = strawberry.field(description="The compartment of userAccountId.")
-    tier: str | None = strawberry.field(description="Loyalty tier, e.g. gold.")
-    points: float | None = strawberry.field(description="Loyalty points.")
-    xp: float | None = strawberry.field(description="Experience points.")
-    coins: float | None = strawberry.field(description="Coin balance.")
-    badges: list[str] = strawberry.field(description="Badges earned; empty when none.")
-    custom_fields: JSON = strawberry.field(
-        description="Any other profile fields, as a JSON object (criteria: customFields.<name>)."
-    )
-    created_at: datetime | None = strawberry.field(
-        description="Account creation; defaults to the first upsert."
-    )
-    updated_at: datetime | None = strawberry.field(description="When the profile last changed.")
-    doc: strawberry.Private[dict[str, Any]]
-
-    @classmethod
-    def from_document(cls, doc: dict[str, Any]) -> User:
-        return cls(
-            id=strawberry.ID(doc["userId"]),
-            email=doc.get("email"),
-            email_hash=doc.get("emailHash"),
-            user_agent_id=doc.get("userAgentId"),
-            user_account_id=doc.get("userAccountId"),
-            compartment_id=doc.get("compartmentId"),
-            tier=doc.get("tier"),
-            points=doc.get("points"),
-            xp=doc.get("xp"),
-            coins=doc.get("coins"),
-            badges=list(doc.get("badges") or []),
-            custom_fields=doc.get("customFields") or {},
-            created_at=aware_utc(doc.get("createdAt")),
-            updated_at=aware_utc(doc.get("updatedAt")),
-            doc=doc,
-        )
-
-    @strawberry.field(description="The segments this user is in now.")
-    async def segments(self, info: Info) -> list[Segment]:
-        memberships = await _memberships(info, self.doc)
-        return [Segment.from_domain(m.segment) for m in memberships if m.is_member]
-
-    @strawberry.field(
-        description="Every segment this user is in, or has an override or list "
-        "entry in, with state and reason."
-    )
-    async def memberships(self, info: Info) -> list[Membership]:
-        now = info.context.membership.now()
-        return [
-            Membership.from_domain(m, now)
-            for m in await _memberships(info, self.doc)
-            if m.is_member or m.entry is not None
-        ]
-
-    @strawberry.field(description="Membership changes of this user, newest first.")
-    async def history(
-        self,
-        info: Info,
-        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-    ) -> MembershipEventConnection:
-        return await history_connection(info, {"userId": self.doc["userId"]}, first, after)
-
-
-async def _memberships(info: Info, doc: dict[str, Any]) -> list[DomainMembership]:
-    segments = await info.context.all_segments()
-    return info.context.membership.memberships_of(doc, segments)
-
-
-@strawberry.type(description="A user in a page of users.")
-class UserEdge(Edge[User]):
+@strawberry.type(description="A member in a page of a segment's members.")
+class MemberEdge(Edge[User]):
     pass
 
 
-@strawberry.type(description="A page of users, by userId (Relay connection).")
-class UserConnection(CountedConnection):
-    edges: list[UserEdge] = strawberry.field(description="The page's users with cursors.")
+@strawberry.type(description="A page of a segment's members, by userId (Relay connection).")
+class MemberConnection(Connection[User]):
+    edges: list[MemberEdge] = strawberry.field(description="The page's members with cursors.")
 
-    @strawberry.field(description="The edges' nodes, for clients that need no cursors.")
-    def nodes(self) -> list[User]:
-        return [edge.node for edge in self.edges]
+    @strawberry.field(description="All members, across pages (the segment's userCount).")
+    async def total_count(self) -> int:
+        return await self.count_total()
+
+    @classmethod
+    async def of_segment(
+        cls, info: Info, segment: models.Segment, first: int, after: str | None
+    ) -> MemberConnection:
+        """segment.members: batched across segments by the member page loader."""
+        after_user = start_key("member", first, after)
+        info.context.segment_loader.prime(segment.id, segment)
+        docs, has_next = await info.context.member_page_loader.load(
+            MemberPageKey(segment.id, first, after_user)
+        )
+        return cls.of(
+            docs,
+            lambda d: MemberEdge(
+                cursor=encode_key("member", d["userId"]), node=User.from_document(d)
+            ),
+            has_next=has_next,
+            has_previous=after_user is not None,
+            count_total=lambda: info.context.member_count_loader.load(segment.id),
+        )
 
 
-def user_connection(
-    docs: list[dict[str, Any]], *, has_next: bool, has_previous: bool, count_total: Any
-) -> UserConnection:
-    edges = [
-        UserEdge(cursor=encode_key("user", d["userId"]), node=User.from_document(d)) for d in docs
-    ]
-    return UserConnection(
-        edges=edges,
-        page_info=page_info(
-            [e.cursor for e in edges], has_next=has_next, has_previous=has_previous
-        ),
-        count_total=count_total,
-    )
+@strawberry.type(description="A real-time answer: is this user in these segments?")
+class MembershipCheck:
+    user: User = strawberry.field(description="The user, as found by userId or email.")
+    memberships: list[Membership] = strawberry.field(description="In the order asked for.")

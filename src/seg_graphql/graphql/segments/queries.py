@@ -1,4 +1,4 @@
-"""Query resolvers: thin translations to service calls."""
+"""Segment queries: thin translations to service calls."""
 
 from __future__ import annotations
 
@@ -6,30 +6,20 @@ from typing import Annotated
 
 import strawberry
 
-from seg_graphql.domain.errors import not_found
-from seg_graphql.domain.identifiers import parse_numeric_id
 from seg_graphql.domain.inputs import SegmentListFilter, parse_model
-from seg_graphql.graphql.connections import SegmentConnection, SegmentEdge, page_info
+from seg_graphql.graphql.arguments import parse_id
 from seg_graphql.graphql.context import Info
-from seg_graphql.graphql.inputs import SegmentFilter
 from seg_graphql.graphql.pagination import (
-    AFTER,
     DEFAULT_FIRST,
-    FIRST,
+    After,
+    First,
     check_first,
     decode_cursor,
     encode_cursor,
 )
-from seg_graphql.graphql.types import Segment, Viewer
+from seg_graphql.graphql.segments.inputs import SegmentFilter
+from seg_graphql.graphql.segments.types import Segment, SegmentConnection, SegmentEdge
 from seg_graphql.store.segments import SegmentFilter as StoreFilter
-
-
-def parse_id(raw: str, kind: str = "segment", path: str = "id") -> int:
-    """Ids are short integers; anything else cannot exist, so it is NOT_FOUND."""
-    parsed = parse_numeric_id(raw)
-    if parsed is None:
-        raise not_found(kind, raw[:40], (path,))
-    return parsed
 
 
 @strawberry.type
@@ -47,8 +37,8 @@ class SegmentQuery:
     async def segments(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
         filter: Annotated[
             SegmentFilter | None,
             strawberry.argument(description="Only segments matching all given fields."),
@@ -68,24 +58,12 @@ class SegmentQuery:
         )
         service = info.context.segments
         page = await service.list_page(where, after_id=after_id, first=first)
-        edges = [
-            SegmentEdge(cursor=encode_cursor("segment", s.id), node=Segment.from_domain(s))
-            for s in page.items
-        ]
-        return SegmentConnection(
-            edges=edges,
-            page_info=page_info(
-                [e.cursor for e in edges], has_next=page.has_next, has_previous=after_id is not None
+        return SegmentConnection.of(
+            page.items,
+            lambda s: SegmentEdge(
+                cursor=encode_cursor("segment", s.id), node=Segment.from_domain(s)
             ),
+            has_next=page.has_next,
+            has_previous=after_id is not None,
             count_total=lambda: service.count(where),
-        )
-
-    @strawberry.field(description="The tenant, role and identity of the API key in use.")
-    def viewer(self, info: Info) -> Viewer:
-        p = info.context.principal
-        return Viewer(
-            tenant=p.tenant,
-            role=p.role,
-            user_id=strawberry.ID(p.user_id) if p.user_id else None,
-            team_ids=[strawberry.ID(t) for t in sorted(p.team_ids)],
         )

@@ -1,31 +1,17 @@
-"""Imports: runImport (inline content or a multipart upload), importJob, importJobs."""
+"""Import output types: the job, its progress and its failed lines."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
-from strawberry.file_uploads import Upload
 
 from seg_graphql.domain import imports as domain
-from seg_graphql.domain.errors import bad_input
-from seg_graphql.domain.imports import CHUNK_BYTES
 from seg_graphql.domain.times import aware_utc
-from seg_graphql.graphql.connections import CountedConnection, Edge, page_info
-from seg_graphql.graphql.context import Info
-from seg_graphql.graphql.errors import payload_or_errors
-from seg_graphql.graphql.pagination import (
-    AFTER,
-    DEFAULT_FIRST,
-    FIRST,
-    check_first,
-    decode_key,
-    encode_key,
-)
+from seg_graphql.graphql.connections import Connection, Edge
+from seg_graphql.graphql.pagination import check_first
 from seg_graphql.graphql.scalars import described_enum
-from seg_graphql.graphql.types import UserError
 from seg_graphql.importer.parsers import Format
 
 ImportDocumentType = described_enum(
@@ -166,117 +152,5 @@ class ImportJobEdge(Edge[ImportJob]):
 
 
 @strawberry.type(description="A page of import jobs, newest first (Relay connection).")
-class ImportJobConnection(CountedConnection):
+class ImportJobConnection(Connection[ImportJob]):
     edges: list[ImportJobEdge] = strawberry.field(description="The page's jobs with cursors.")
-
-    @strawberry.field(description="The edges' nodes, for clients that need no cursors.")
-    def nodes(self) -> list[ImportJob]:
-        return [edge.node for edge in self.edges]
-
-
-@strawberry.input(description="An import: what it holds, its format, and its content.")
-class RunImportInput:
-    document_type: ImportDocumentType = strawberry.field(description="What the lines are.")
-    format: ImportFormat = strawberry.field(description="How the file is written.")
-    name: str = strawberry.field(description="A name for the job, shown in importJobs.")
-    content: str | None = strawberry.field(
-        default=None,
-        description="The file inline; the whole request is bounded by SEG_MAX_BODY_BYTES "
-        "(1 MB by default). Give content or file, not both.",
-    )
-    file: Upload | None = strawberry.field(
-        default=None,
-        description="The file as a GraphQL multipart upload (send the header "
-        "'Apollo-Require-Preflight: true').",
-    )
-
-
-@strawberry.type(description="The result of runImport.")
-class RunImportPayload:
-    job: ImportJob | None = strawberry.field(
-        default=None, description="The job, PENDING or already further; null on userErrors."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why the import was refused; empty on success."
-    )
-
-
-@strawberry.type
-class ImportQuery:
-    @strawberry.field(description="One import job of your tenant; NOT_FOUND otherwise.")
-    async def import_job(
-        self,
-        info: Info,
-        id: Annotated[strawberry.ID, strawberry.argument(description="The job's id (runImport).")],
-    ) -> ImportJob | None:
-        return ImportJob.from_domain(await info.context.imports.get(str(id)))
-
-    @strawberry.field(description="Import jobs of your tenant, newest first.")
-    async def import_jobs(
-        self,
-        info: Info,
-        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        status: Annotated[
-            ImportStatus | None, strawberry.argument(description="Only jobs in this status.")
-        ] = None,
-    ) -> ImportJobConnection:
-        check_first(first)
-        before = decode_key("import", after)
-        service = info.context.imports
-        jobs, has_next = await service.page(status=status, before=before, first=first)
-        edges = [
-            ImportJobEdge(cursor=encode_key("import", job.id), node=ImportJob.from_domain(job))
-            for job in jobs
-        ]
-        return ImportJobConnection(
-            edges=edges,
-            page_info=page_info(
-                [e.cursor for e in edges], has_next=has_next, has_previous=before is not None
-            ),
-            count_total=lambda: service.count(status),
-        )
-
-
-@strawberry.type
-class ImportMutation:
-    @strawberry.mutation(
-        description="Starts a bulk import and returns its job at once; the content is stored "
-        "before the job starts, and the job survives server restarts."
-    )
-    async def run_import(
-        self,
-        info: Info,
-        input: Annotated[RunImportInput, strawberry.argument(description="The import.")],
-    ) -> RunImportPayload:
-        async def run() -> RunImportPayload:
-            request = {
-                "documentType": input.document_type,
-                "format": input.format,
-                "name": input.name,
-            }
-            job = await info.context.imports.submit(request, _content_of(input))
-            if info.context.wake_imports is not None:
-                info.context.wake_imports()
-            return RunImportPayload(job=ImportJob.from_domain(job))
-
-        return await payload_or_errors(run, lambda e: RunImportPayload(user_errors=e))
-
-
-def _content_of(input: RunImportInput) -> AsyncIterator[bytes]:
-    if (input.content is None) == (input.file is None):
-        raise bad_input("give the file as `content` or as `file`, exactly one", ("input",))
-    if input.content is not None:
-        return _whole(input.content.encode())
-    if not callable(getattr(input.file, "read", None)):
-        raise bad_input("`file` must be sent as a multipart upload", ("input", "file"))
-    return _read_upload(input.file)
-
-
-async def _whole(data: bytes) -> AsyncIterator[bytes]:
-    yield data  # the service cuts it into chunks
-
-
-async def _read_upload(upload: Any) -> AsyncIterator[bytes]:
-    while piece := await upload.read(CHUNK_BYTES):
-        yield piece
