@@ -145,25 +145,10 @@ def _inline_object(
 ) -> FieldPlan:
     """A plain attribute holding an object or a list (a connection's edges, an edge's node):
     the object's loop reads it inline and `finish` does the rest of `_executor`'s work."""
-
-    plain = getattr(complete, "plain", None)  # see completion.plain_class
-    fields = getattr(complete, "fields", None)
+    complete_field = _field_completion(nullable, nodes, complete)
 
     def finish(run: Run, result: Any, parent_path: Path | None) -> Any:
-        path = Path(parent_path, key, parent_name)
-        try:
-            if type(result) is plain and "__await__" not in result.__dict__:
-                completed = execute_fields(run, fields, result, path)  # type: ignore[arg-type]
-            elif is_awaitable(result):
-                return complete_awaitable(run, complete, nullable, nodes, path, result)
-            else:
-                completed = complete(run, result, path)
-            if type(completed) not in NEVER_AWAITABLE and is_awaitable(completed):
-                return await_completed(run, nullable, nodes, path, completed)
-            return completed
-        except Exception as raw_error:
-            run.handle_field_error(raw_error, nullable, nodes, path)
-            return None
+        return complete_field(run, result, Path(parent_path, key, parent_name))
 
     def fail(run: Run, raw_error: Exception, parent_path: Path | None) -> None:
         run.handle_field_error(raw_error, nullable, nodes, Path(parent_path, key, parent_name))
@@ -192,14 +177,36 @@ def _executor(
     resolve: Resolve,
 ) -> Callable[[Run, Any, Path | None], Any]:
     """graphql-core's `execute_field`, minus what the plan already knows."""
+    complete_field = _field_completion(nullable, nodes, complete)
 
     def execute(run: Run, source: Any, parent_path: Path | None) -> Any:
         path = Path(parent_path, key, parent_name)
         try:
             result = resolve(run, source, path)
-            if is_awaitable(result):
+        except Exception as raw_error:
+            run.handle_field_error(raw_error, nullable, nodes, path)
+            return None
+        return complete_field(run, result, path)
+
+    return execute
+
+
+def _field_completion(
+    nullable: bool, nodes: list[Any], complete: Completer
+) -> Callable[[Run, Any, Path], Any]:
+    """The rest of graphql-core's `execute_field` once the field resolved: complete the
+    value, or its awaitable; a field error nulls the field (or raises, when non-null)."""
+    plain = getattr(complete, "plain", None)  # see completion.plain_class
+    fields = getattr(complete, "fields", None)
+
+    def complete_field(run: Run, result: Any, path: Path) -> Any:
+        try:
+            if type(result) is plain and "__await__" not in result.__dict__:
+                completed = execute_fields(run, fields, result, path)  # type: ignore[arg-type]
+            elif is_awaitable(result):
                 return complete_awaitable(run, complete, nullable, nodes, path, result)
-            completed = complete(run, result, path)
+            else:
+                completed = complete(run, result, path)
             if type(completed) not in NEVER_AWAITABLE and is_awaitable(completed):
                 return await_completed(run, nullable, nodes, path, completed)
             return completed
@@ -207,7 +214,7 @@ def _executor(
             run.handle_field_error(raw_error, nullable, nodes, path)
             return None
 
-    return execute
+    return complete_field
 
 
 def _resolver(
