@@ -23,9 +23,10 @@ from seg_graphql.domain.models import Principal, Role
 from seg_graphql.graphql.context import Context
 from seg_graphql.graphql.schema import build_schema
 from seg_graphql.jobs.estimates import EstimateRefresher
-from seg_graphql.jobs.leases import Leases
+from seg_graphql.services.scope import Scope
 from seg_graphql.services.segments import SegmentService
 from seg_graphql.store.client import Store, connect, prepare
+from seg_graphql.store.leases import Leases
 
 TENANT = "bench"
 LISTED = 1_000  # users on each static segment's list
@@ -43,7 +44,7 @@ async def seed(store: Store, users: int, rng: random.Random) -> None:
     tiers = ["bronze", "silver", "gold", "platinum"]
     started = time.perf_counter()
     principal = Principal(TENANT, Role.ADMIN)
-    segments = SegmentService(store.db, principal)
+    segments = SegmentService(Scope(store, principal))
     lists: dict[int, dict[int, float]] = {}
     for n in range(100):
         if n % 10 == 9:

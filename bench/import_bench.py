@@ -33,6 +33,7 @@ from seg_graphql.importer.applier import validate_segment_lines
 from seg_graphql.importer.parsers import Record, parse_ndjson
 from seg_graphql.jobs.imports import ImportWorker
 from seg_graphql.services.imports import ImportService
+from seg_graphql.services.scope import Scope
 from seg_graphql.services.segments import SegmentService
 from seg_graphql.store.client import Store, connect, prepare
 
@@ -98,10 +99,10 @@ async def parse_and_validate(path: Path) -> tuple[int, int]:
 
 async def whole_import(store: Store, path: Path, batch: int) -> dict:
     principal = Principal(TENANT, Role.ADMIN, key_id="bench")
-    segments = SegmentService(store.db, principal)
+    segments = SegmentService(Scope(store, principal))
     for n in range(SEGMENTS):
         await segments.create({"name": f"list {n}", "type": "STATIC"})
-    service = ImportService(store.db, principal, max_bytes=10**11)
+    service = ImportService(Scope(store, principal), max_bytes=10**11)
     await service.submit(
         {"documentType": "USER_SEGMENT", "format": "NDJSON", "name": "bench"}, file_chunks(path)
     )

@@ -27,10 +27,10 @@ from typing import Any
 import orjson
 from graphql import OperationType, get_operation_ast, parse
 
+from seg_graphql.domain import clock
 from seg_graphql.execution import CompiledExecution
 from seg_graphql.execution.plan import OperationPlan
 from seg_graphql.graphql.errors import format_error
-from seg_graphql.services import clock
 
 _original_execute = CompiledExecution.execute
 

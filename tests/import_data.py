@@ -9,6 +9,7 @@ import orjson
 from seg_graphql.domain.models import Principal, Role
 from seg_graphql.domain.times import aware_utc
 from seg_graphql.services.imports import ImportService
+from seg_graphql.services.scope import Scope
 from seg_graphql.services.segments import SegmentService
 
 
@@ -43,13 +44,13 @@ def commands(seed=7, lines=120, users=15):
 
 
 async def prepare(store, tenant):
-    segments = SegmentService(store.db, principal(tenant))
+    segments = SegmentService(Scope(store, principal(tenant)))
     for name in ("one", "two", "three"):
         await segments.create({"name": name, "type": "STATIC"})
 
 
 async def submit(store, tenant, content, document_type="USER_SEGMENT"):
-    service = ImportService(store.db, principal(tenant), max_bytes=10**9)
+    service = ImportService(Scope(store, principal(tenant)), max_bytes=10**9)
 
     async def pieces():
         for start in range(0, len(content), 1000):

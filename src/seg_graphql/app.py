@@ -12,18 +12,18 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, Route
 
 from seg_graphql.config import Settings
+from seg_graphql.domain.clock import utc_now
 from seg_graphql.embedded_start import EmbeddedServe
 from seg_graphql.graphql.limits import QueryLimits
 from seg_graphql.graphql.schema import build_schema
 from seg_graphql.jobs.estimates import EstimateRefresher
 from seg_graphql.jobs.imports import ImportWorker
-from seg_graphql.jobs.leases import Leases, new_owner_id
 from seg_graphql.jobs.list_expiry import ListExpirySweeper
 from seg_graphql.services.auth import Authenticator
-from seg_graphql.services.clock import utc_now
 from seg_graphql.store.api_keys import ApiKeyStore
 from seg_graphql.store.client import Store, connect, prepare
 from seg_graphql.store.import_queue import ImportQueue
+from seg_graphql.store.leases import Leases, new_owner_id
 from seg_graphql.web.compression import MINIMUM_SIZE, GZipWhenAccepted
 from seg_graphql.web.graphiql import MOUNT, graphiql_assets
 from seg_graphql.web.graphql_endpoint import GraphQLEndpoint
@@ -78,7 +78,7 @@ def create_app(
         )
         if local is not None:
             await local.start()
-        sweeper = ListExpirySweeper(opened.db, interval_seconds=settings.expiry_sweep_seconds)
+        sweeper = ListExpirySweeper(opened, interval_seconds=settings.expiry_sweep_seconds)
         refresher = EstimateRefresher(
             opened,
             Leases(opened.db, new_owner_id()),

@@ -16,9 +16,8 @@ import typer
 from pydantic import ValidationError
 
 from seg_graphql.config import Settings
-from seg_graphql.domain.imports import DocumentType
+from seg_graphql.domain.imports import DocumentType, Format
 from seg_graphql.domain.models import Role
-from seg_graphql.importer.parsers import Format
 
 app = typer.Typer(
     add_completion=False,

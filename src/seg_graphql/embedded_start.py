@@ -22,11 +22,11 @@ from pymongo.errors import DuplicateKeyError
 
 from seg_graphql.config import Settings
 from seg_graphql.demo import DEMO_TENANT, load_demo
+from seg_graphql.domain.clock import utc_now
 from seg_graphql.domain.models import Role
 from seg_graphql.domain.times import naive_utc
 from seg_graphql.jobs.periodic import Periodic
 from seg_graphql.services.auth import hash_key, mint_key
-from seg_graphql.services.clock import utc_now
 from seg_graphql.store.api_keys import ApiKeyStore, TenantApiKeyStore
 from seg_graphql.store.client import Store
 from seg_graphql.store.data_dir import DataDir

@@ -10,7 +10,7 @@ Both paths return the same shapes: the key's metadata as the API shows it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
@@ -18,9 +18,11 @@ import httpx
 
 from seg_graphql.config import Settings
 from seg_graphql.domain.errors import UserInputError
-from seg_graphql.domain.models import Principal, Role
+from seg_graphql.domain.models import Role
+from seg_graphql.domain.times import aware_utc
 from seg_graphql.services.api_keys import ApiKeyService
 from seg_graphql.services.auth import validate_tenant
+from seg_graphql.services.scope import Scope
 from seg_graphql.store.client import Store, connect, prepare
 
 T = TypeVar("T")
@@ -147,7 +149,7 @@ class DatabaseKeys:
 
     async def _run(self, call: Callable[[ApiKeyService], Awaitable[T]]) -> T:
         assert self._store is not None, "use `async with DatabaseKeys(...)`"
-        service = ApiKeyService(self._store.db, Principal(tenant=self._tenant, role=Role.ADMIN))
+        service = ApiKeyService(Scope.system(self._store, self._tenant))
         try:
             return await call(service)
         except UserInputError as exc:
@@ -161,7 +163,7 @@ def key_view(doc: Mapping[str, Any]) -> dict[str, Any]:
     """A stored key as the API's JSON shows it (never the hash)."""
 
     def text(moment: datetime | None) -> str | None:
-        return moment.replace(tzinfo=UTC).isoformat() if moment else None
+        return aware_utc(moment).isoformat() if moment else None
 
     return {
         "id": doc["keyId"],

@@ -11,8 +11,8 @@ import pytest
 
 from seg_graphql.app import create_app
 from seg_graphql.config import Settings
+from seg_graphql.domain import clock
 from seg_graphql.domain.models import Role
-from seg_graphql.services import clock
 from tests.api.helpers import upsert
 from tests.api.queries import ATTACH, CREATE, GET, LIST, UPDATE
 from tests.conftest import GraphQLClient

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from hypothesis_graphql import queries
 
 from seg_graphql.config import Settings
+from seg_graphql.domain import clock
 from seg_graphql.domain.models import Principal, Role
 from seg_graphql.execution import CompiledExecution
 from seg_graphql.execution.plan import OperationPlan, plan_operation
@@ -24,7 +25,6 @@ from seg_graphql.graphql.context import Context
 from seg_graphql.graphql.errors import format_error
 from seg_graphql.graphql.limits import QueryLimits
 from seg_graphql.graphql.schema import build_schema
-from seg_graphql.services import clock
 from tests.api.helpers import add_users, create_segment, set_status, upsert
 
 # Generated documents nest connections freely; the limits are tested elsewhere.

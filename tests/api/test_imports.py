@@ -346,7 +346,7 @@ async def test_editors_import_only_into_segments_they_may_edit(admin, client_for
 
 
 async def test_a_full_list_refuses_more_lines(admin, monkeypatch):
-    monkeypatch.setattr("seg_graphql.importer.applier.MAX_LISTED", 2)
+    monkeypatch.setattr("seg_graphql.services.membership_writes.MAX_LISTED", 2)
     vip = await create_segment(admin, name="VIP", type="STATIC")
     content = ndjson(
         *(update(vip, email_hash=f"h{i}") for i in range(3)), update(vip, email_hash="h0")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from seg_graphql.services import clock
+from seg_graphql.domain import clock
 from tests.api.helpers import add_users, create_segment, upsert
 from tests.api.membership_queries import ADD_USERS, MEMBERS, REMOVE_USERS, USER
 
@@ -96,9 +96,9 @@ async def test_bad_entries_are_refused_and_nothing_is_listed(admin, entry, field
 
 
 async def test_list_limit(admin, monkeypatch):
-    from seg_graphql.services import membership
+    from seg_graphql.services import membership_writes
 
-    monkeypatch.setattr(membership, "MAX_LISTED", 2)
+    monkeypatch.setattr(membership_writes, "MAX_LISTED", 2)
     segment = await create_segment(admin, type="STATIC")
     await upsert(admin, *({"userId": f"u{i}"} for i in range(4)))
     await add_users(admin, segment, {"user": "u0"}, {"user": "u1"})
@@ -111,7 +111,7 @@ async def test_list_limit(admin, monkeypatch):
 
 
 async def test_the_real_list_limit_is_100000():
-    from seg_graphql.services.membership import MAX_LISTED
+    from seg_graphql.services.membership_writes import MAX_LISTED
 
     assert MAX_LISTED == 100_000
 

@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from seg_graphql.app import create_app
 from seg_graphql.config import Settings
-from seg_graphql.services.clock import utc_now
+from seg_graphql.domain.clock import utc_now
 from tests.conftest import GraphQLClient
 
 

@@ -336,7 +336,7 @@ async def test_a_static_segment_estimate_is_its_live_list_size(admin, store):
     await add_users(admin, segment, {"user": "u8", "expirationTs": soon}, {"user": "u2"})
     assert (await _estimate(admin, segment))["estimatedSize"] == 11
     later = datetime.fromtimestamp(soon + 1, UTC)
-    assert await ListExpirySweeper(store.db, interval_seconds=60, clock=lambda: later).sweep_once()
+    assert await ListExpirySweeper(store, interval_seconds=60, clock=lambda: later).sweep_once()
     estimate = await _estimate(admin, segment)
     assert estimate["estimatedSize"] == 10  # u8's entry expired; u2 was listed already
     assert estimate["userCount"] == 10

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from seg_graphql.domain.clock import utc_now
 from seg_graphql.domain.imports import ImportStatus
 from seg_graphql.jobs.imports import ImportWorker
-from seg_graphql.services.clock import utc_now
 from tests.import_data import commands, outcome, prepare, principal, submit
 
 
@@ -170,14 +170,16 @@ async def test_events_of_a_replayed_batch_are_recorded_once(store):
     from bson import ObjectId
 
     from seg_graphql.importer.applier import SegmentLines
+    from seg_graphql.services.scope import Scope
 
-    lines = SegmentLines(store, principal("t"), at=utc_now(), import_id=ObjectId(), resumed=False)
+    scope = Scope(store, principal("t"))
+    lines = SegmentLines(scope, at=utc_now(), import_id=ObjectId(), resumed=False)
     events = [
         {"_id": lines.event_id(n), "segmentId": 1, "userId": f"u{n}", "action": "LISTED"}
         for n in (1, 2, 3)
     ]
-    await lines._record(events[1:2])
-    await lines._record(events)  # line 2's event exists: a duplicate, then the rest
+    await lines.writer._record(events[1:2])
+    await lines.writer._record(events)  # line 2's event exists: a duplicate, then the rest
     docs = await store.db["membership_events"].find({"tenant": "t"}).to_list(None)
     assert sorted(d["userId"] for d in docs) == ["u1", "u2", "u3"]
     assert len({lines.event_id(n) for n in range(1, 1000)}) == 999

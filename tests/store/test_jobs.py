@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from seg_graphql.domain.models import Principal, Role
 from seg_graphql.jobs.estimates import EstimateRefresher
-from seg_graphql.jobs.leases import Leases
+from seg_graphql.services.scope import Scope
 from seg_graphql.services.segments import SegmentService
 from seg_graphql.services.users import UserService
+from seg_graphql.store.leases import Leases
 
 T0 = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
@@ -31,8 +32,10 @@ async def test_a_lease_has_one_owner_until_it_runs_out(store):
 async def test_refresh_updates_stale_estimates_of_every_tenant(store):
     for tenant, users in (("acme", 3), ("globex", 1)):
         principal = Principal(tenant, Role.ADMIN)
-        await SegmentService(store.db, principal).create({"name": "everyone", "matchAll": True})
-        await UserService(store.db, principal).upsert([{"userId": f"u{i}"} for i in range(users)])
+        await SegmentService(Scope(store, principal)).create({"name": "everyone", "matchAll": True})
+        await UserService(Scope(store, principal)).upsert(
+            [{"userId": f"u{i}"} for i in range(users)]
+        )
     refresher = EstimateRefresher(store, Leases(store.db, "me"), interval_seconds=3600)
     assert await refresher.run_cycle() == 2
     sizes = {
@@ -43,7 +46,7 @@ async def test_refresh_updates_stale_estimates_of_every_tenant(store):
 
 
 async def test_refresh_skips_while_another_process_holds_the_lease(store):
-    await SegmentService(store.db, Principal("acme", Role.ADMIN)).create(
+    await SegmentService(Scope(store, Principal("acme", Role.ADMIN))).create(
         {"name": "s", "matchAll": True}
     )
     other = Leases(store.db, "other")

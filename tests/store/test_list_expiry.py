@@ -50,9 +50,9 @@ async def seed(store):
 
 async def test_sweep_expires_due_entries_once(store):
     await seed(store)
-    early = ListExpirySweeper(store.db, interval_seconds=60, clock=lambda: T0)
+    early = ListExpirySweeper(store, interval_seconds=60, clock=lambda: T0)
     assert await early.sweep_once() == 0
-    due = ListExpirySweeper(store.db, interval_seconds=60, clock=lambda: T0 + timedelta(minutes=6))
+    due = ListExpirySweeper(store, interval_seconds=60, clock=lambda: T0 + timedelta(minutes=6))
     assert await due.sweep_once() == 2
     assert await due.sweep_once() == 0
     a = await store.db["users"].find_one({"userId": "a"})
@@ -78,7 +78,7 @@ async def test_concurrent_sweeps_record_each_expiry_once(store):
         pytest.xfail("FerretDB v1 conditional updates are not atomic under concurrency")
     await seed(store)
     clock = lambda: T0 + timedelta(hours=6)  # noqa: E731
-    sweepers = [ListExpirySweeper(store.db, interval_seconds=60, clock=clock) for _ in range(3)]
+    sweepers = [ListExpirySweeper(store, interval_seconds=60, clock=clock) for _ in range(3)]
     results = await asyncio.gather(*(s.sweep_once() for s in sweepers))
     assert sum(results) == 3
     assert await store.db["membership_events"].count_documents({"action": "EXPIRED"}) == 3

@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from seg_graphql.domain.membership import is_member, member_filter
+from seg_graphql.domain.membership import is_member
 from seg_graphql.domain.models import (
     Criterion,
     EditableBy,
@@ -16,6 +16,7 @@ from seg_graphql.domain.models import (
     Segment,
     SegmentType,
 )
+from seg_graphql.store.filters import member_filter
 from seg_graphql.store.scoped import TenantCollection
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)

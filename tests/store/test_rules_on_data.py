@@ -11,15 +11,15 @@ from datetime import datetime
 
 import pytest
 
-from seg_graphql.domain.models import Criterion, Operator, Rules
+from seg_graphql.domain.models import Criterion, CriterionDraft, Operator, Rules
 from seg_graphql.domain.rules import (
     MAX_EXCLUDE,
     OPERATORS,
-    compile_rules,
     evaluate_rules,
     field_kind,
     validate_criterion,
 )
+from seg_graphql.store.filters import compile_rules
 from seg_graphql.store.scoped import TenantCollection
 
 O = Operator
@@ -104,11 +104,7 @@ def evaluated(rules: Rules) -> set[str]:
 
 
 def one(field, operator, value=None) -> Rules:
-    return Rules(
-        include=(
-            validate_criterion({"field": field, "operator": operator.value, "value": value}, ()),
-        )
-    )
+    return Rules(include=(validate_criterion(CriterionDraft(field, operator, value), ()),))
 
 
 @pytest.mark.parametrize(
@@ -226,7 +222,7 @@ def random_rules(rng: random.Random) -> Rules:
             value = rng.sample(pool, rng.randint(1, min(3, len(pool))))
         else:
             value = rng.choice(pool)
-        return validate_criterion({"field": field, "operator": operator.value, "value": value}, ())
+        return validate_criterion(CriterionDraft(field, operator, value), ())
 
     return Rules(
         include=tuple(criterion() for _ in range(rng.randint(0, 3))),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from seg_graphql.domain.errors import UserInputError
+from seg_graphql.domain.import_lines import UserSegmentCommand
 from seg_graphql.domain.inputs import parse_model
-from seg_graphql.importer.commands import UserSegmentCommand
 
 
 def parse(**fields):

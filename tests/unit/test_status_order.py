@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from seg_graphql.domain.models import Principal, Role
 from seg_graphql.services.membership import MembershipService
+from seg_graphql.services.scope import Scope
 from seg_graphql.services.segments import SegmentService
 from seg_graphql.services.users import UserService
 from seg_graphql.store.client import connect, prepare
@@ -35,9 +36,9 @@ changes = st.lists(
 async def final_state(items: list[dict]) -> tuple:
     store = await prepare(connect(None, "order"))
     principal = Principal("acme", Role.ADMIN)
-    segment = await SegmentService(store.db, principal).create({"name": "s", "matchAll": True})
-    await UserService(store.db, principal).upsert([{"userId": "u1"}])
-    service = MembershipService(store, principal)
+    segment = await SegmentService(Scope(store, principal)).create({"name": "s", "matchAll": True})
+    await UserService(Scope(store, principal)).upsert([{"userId": "u1"}])
+    service = MembershipService(Scope(store, principal))
     for item in items:
         batch = await service.set_statuses(
             [{**item, "user": "u1", "segmentId": str(segment.id)}], "input"

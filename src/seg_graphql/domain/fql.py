@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from seg_graphql.domain.errors import ErrorCode, Problem, UserInputError
-from seg_graphql.domain.models import Operator, Rules
+from seg_graphql.domain.models import CriterionDraft, Operator, Rules, RulesDraft
 from seg_graphql.domain.rules import validate_rules
 
 MAX_FQL_BYTES = 64 * 1024
@@ -42,8 +42,8 @@ def parse_fql(source: Any, path: Path = ("fql",)) -> Rules:
         document = [document] if isinstance(document, dict) else document
     if not isinstance(document, list):
         raise _bad("FQL must be a JSON list of {field: {$op: value}} objects", path)
-    include: list[dict[str, Any]] = []
-    exclude: list[dict[str, Any]] = []
+    include: list[CriterionDraft] = []
+    exclude: list[CriterionDraft] = []
     include_paths: list[Path] = []
     exclude_paths: list[Path] = []
     problems: list[Problem] = []
@@ -55,7 +55,7 @@ def parse_fql(source: Any, path: Path = ("fql",)) -> Rules:
     if problems:
         raise UserInputError(problems)
     try:
-        return validate_rules(include, exclude, path=("rules",))
+        return validate_rules(RulesDraft(tuple(include), tuple(exclude)), path=("rules",))
     except UserInputError as exc:
         raise UserInputError(
             [_repath(p, include_paths, exclude_paths, path) for p in exc.problems]
@@ -126,7 +126,7 @@ def _collect(
                 raise _bad("$nor takes a list", here)
             for index, sub in enumerate(subs):
                 sub_path = (*here, index) if key == "$nor" else here
-                found: list[dict[str, Any]] = []
+                found: list[CriterionDraft] = []
                 found_paths: list[Path] = []
                 _criteria_of(sub, sub_path, found, found_paths)
                 if key == "$not" and len(found) != 1:
@@ -160,23 +160,23 @@ def _field_criteria(field: str, body: Any, path: Path, out: list, out_paths: lis
         return
     if isinstance(body, list):
         raise _bad('a list needs an operator: use {"$in": [...]}', path)
-    out.append({"field": field, "operator": Operator.EQUALS.value, "value": body})
+    out.append(CriterionDraft(field, Operator.EQUALS, body))
     out_paths.append(path)
 
 
-def _criterion(field: str, op: str, value: Any, path: Path) -> dict[str, Any]:
+def _criterion(field: str, op: str, value: Any, path: Path) -> CriterionDraft:
     if not isinstance(op, str) or not op.startswith("$"):
         raise _bad('embedded documents are not supported; use {"$op": value}', path)
     if op == "$exists":
         if not isinstance(value, bool):
             raise _bad("$exists takes true or false", path)
         operator = Operator.EXISTS if value else Operator.NOT_EXISTS
-        return {"field": field, "operator": operator.value, "value": None}
+        return CriterionDraft(field, operator)
     if op not in _OPERATORS:
         raise _bad(_unknown_operator(op), path)
     if _contains_object(value):
         raise _bad(f"values of {op} must be scalars or lists of scalars", path)
-    return {"field": field, "operator": _OPERATORS[op].value, "value": value}
+    return CriterionDraft(field, _OPERATORS[op], value)
 
 
 def _contains_object(value: Any) -> bool:

@@ -6,6 +6,7 @@ Shared by the membership API and imports so that both record the same event shap
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -13,6 +14,14 @@ from typing import Any
 from seg_graphql.domain.membership import EMPTY_SNAPSHOT, Entry
 from seg_graphql.domain.models import Principal
 from seg_graphql.domain.times import naive_utc
+
+
+@dataclass(frozen=True)
+class HistoryOf:
+    """Whose history: one segment's or one user's."""
+
+    segment_id: int | None = None
+    user_id: str | None = None
 
 
 class EventAction(StrEnum):
@@ -30,7 +39,7 @@ class EventSource(StrEnum):
 
 
 def event_document(
-    principal: Principal,
+    principal: Principal | None,
     segment_id: int,
     user_id: str,
     now: datetime,
@@ -51,11 +60,11 @@ def event_document(
         "before": old.snapshot(now) if old else dict(EMPTY_SNAPSHOT),
         "after": new.snapshot(now) if new else dict(EMPTY_SNAPSHOT),
         "source": source,
-        "actorKeyId": principal.key_id,
-        "actorUserId": principal.user_id,
+        "actorKeyId": principal.key_id if principal else None,
+        "actorUserId": principal.user_id if principal else None,
         "referenceId": reference_id,
         "description": description,
-        "statusAt": status_at,
+        "statusAt": naive_utc(status_at) if status_at else None,
     }
 
 

@@ -20,6 +20,11 @@ MAX_STORED_ERRORS = 100  # line errors kept on the job; later ones are only coun
 MAX_RECOVERIES = 5  # a job that kills its worker this often is failed, not retried forever
 
 
+class Format(StrEnum):
+    NDJSON = "NDJSON"
+    CSV = "CSV"
+
+
 class DocumentType(StrEnum):
     USER_SEGMENT = "USER_SEGMENT"
     USER_PROFILE = "USER_PROFILE"

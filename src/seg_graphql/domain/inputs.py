@@ -8,7 +8,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from seg_graphql.domain.errors import ErrorCode, Problem, UserInputError
-from seg_graphql.domain.models import EditableBy, LinkType, SegmentType
+from seg_graphql.domain.models import EditableBy, LinkType, RulesDraft, SegmentType
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 TechnicalName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")]
@@ -22,18 +22,12 @@ ExternalId = Annotated[
 ]
 
 
-class RawRules(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    include: list[dict[str, Any]] = Field(default_factory=list)
-    exclude: list[dict[str, Any]] = Field(default_factory=list)
-
-
 class _SegmentFields(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     description: Description | None = None
     url: Url | None = None
     team_id: ExternalId | None = Field(default=None, alias="teamId")
-    rules: RawRules | None = None
+    rules: RulesDraft | None = None
     fql: Any = None
     match_all: bool | None = Field(default=None, alias="matchAll")
 

@@ -7,7 +7,7 @@ imports). Membership is then, with precedence BLOCK > ADD > list > rules:
 
     member = not BLOCK and (ADD or live list membership or (DYNAMIC and rules match))
 
-`member_filter` states this as ONE MongoDB filter on the users collection (segment
+store/filters.member_filter states this as ONE MongoDB filter on the users collection (segment
 criteria recurse into the referenced segment's filter); `is_member` evaluates the same
 thing on one user document in memory. Tests hold the two to each other.
 """
@@ -22,8 +22,8 @@ from enum import StrEnum
 from typing import Any
 
 from seg_graphql.domain.models import Segment, SegmentType
-from seg_graphql.domain.rules import compile_rules, evaluate_rules
-from seg_graphql.domain.times import aware_utc, naive_utc
+from seg_graphql.domain.rules import evaluate_rules
+from seg_graphql.domain.times import aware_utc
 
 
 class UserStatus(StrEnum):
@@ -110,44 +110,6 @@ EMPTY_SNAPSHOT = {"override": None, "listed": False}
 
 def entry_of(user_doc: Mapping[str, Any], segment_id: int) -> Entry | None:
     return Entry.from_doc((user_doc.get("m") or {}).get(f"s{segment_id}"))
-
-
-# ---------------------------------------------------------------- one filter for MongoDB
-
-
-def member_filter(
-    segment: Segment, segments: Mapping[int, Segment], now: datetime
-) -> dict[str, Any]:
-    """ONE filter on users that matches exactly the members of `segment` at `now`.
-
-    `segments` must hold every segment that `segment` references through segment
-    criteria, transitively (cycles are rejected when rules are saved).
-    """
-    path = entry_path(segment.id)
-    not_blocked = {f"{path}.override": {"$ne": UserStatus.BLOCK.value}}
-    reasons: list[dict[str, Any]] = [
-        {f"{path}.override": UserStatus.ADD.value},
-        listed_live_filter(segment.id, now),
-    ]
-    if segment.type is SegmentType.DYNAMIC:
-        rules = compile_rules(
-            segment.rules, lambda ref: member_filter(segments[ref], segments, now)
-        )
-        if not rules:
-            return not_blocked  # no criteria: every user not blocked
-        reasons.append(rules)
-    return {"$and": [not_blocked, {"$or": reasons}]}
-
-
-def listed_live_filter(segment_id: int, now: datetime) -> dict[str, Any]:
-    """On the segment's list, and the entry not expired at `now`."""
-    path = entry_path(segment_id)
-    return {
-        "$and": [
-            {f"{path}.listed": True},
-            {"$or": [{f"{path}.expiresAt": None}, {f"{path}.expiresAt": {"$gt": naive_utc(now)}}]},
-        ]
-    }
 
 
 # ---------------------------------------------------------------- the same, in memory

@@ -130,3 +130,28 @@ class Principal:
     user_id: str | None = None
     team_ids: frozenset[str] = frozenset()
     key_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SegmentSelection:
+    """Which segments a list shows: names containing a text, of a type, linked to a team."""
+
+    name_contains: str | None = None
+    type: SegmentType | None = None
+    team_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CriterionDraft:
+    """A criterion as a client gives it (the API's typed input, FQL), before validate_rules
+    checks its field and value: the operator is already one of Operator."""
+
+    field: str
+    operator: Operator
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class RulesDraft:
+    include: tuple[CriterionDraft, ...] = ()
+    exclude: tuple[CriterionDraft, ...] = ()

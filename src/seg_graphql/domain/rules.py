@@ -1,4 +1,5 @@
-"""Segment rules: validation of criteria, compilation to one MongoDB filter, in-memory evaluation.
+"""Segment rules: validation of criteria and in-memory evaluation (store/filters.py compiles
+them into one MongoDB filter, with the same semantics).
 
 The compiler and the evaluator share one semantics, MongoDB's: a criterion on an array
 field matches when any element matches, NOT_EQUALS / NOT_IN / NOT_CONTAINS match a missing
@@ -11,14 +12,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
 from seg_graphql.domain.errors import ErrorCode, Problem, UserInputError
 from seg_graphql.domain.identifiers import parse_numeric_id
-from seg_graphql.domain.models import Criterion, Operator, Rules
+from seg_graphql.domain.models import Criterion, CriterionDraft, Operator, Rules, RulesDraft
+from seg_graphql.domain.times import aware_utc, naive_utc, parse_utc
 
 MAX_INCLUDE = 20  # loyalty seed: "Criteria per segment 20"
 MAX_EXCLUDE = 20  # loyalty seed: "Exclude criteria per segment 20"
@@ -77,12 +79,10 @@ def field_kind(name: str) -> Kind | None:
 # ---------------------------------------------------------------- validation
 
 
-def validate_rules(
-    include: Sequence[Mapping[str, Any]],
-    exclude: Sequence[Mapping[str, Any]],
-    path: tuple[str | int, ...] = ("rules",),
-) -> Rules:
-    """Checks raw criteria ({field, operator, value}) and returns normalised Rules."""
+def validate_rules(draft: RulesDraft, path: tuple[str | int, ...] = ("rules",)) -> Rules:
+    """Checks the criteria as given and returns normalised Rules: the one validation of
+    rules, whether they come from the API's typed input or from FQL."""
+    include, exclude = draft.include, draft.exclude
     problems = [
         Problem(
             ErrorCode.LIMIT_EXCEEDED,
@@ -109,11 +109,11 @@ def validate_rules(
     return Rules(include=tuple(parsed["include"]), exclude=tuple(parsed["exclude"]))
 
 
-def validate_criterion(raw: Mapping[str, Any], path: tuple[str | int, ...]) -> Criterion:
+def validate_criterion(draft: CriterionDraft, path: tuple[str | int, ...]) -> Criterion:
     def fail(message: str, leaf: str) -> UserInputError:
         return UserInputError.single(ErrorCode.BAD_USER_INPUT, message, (*path, leaf))
 
-    field = raw.get("field")
+    field = draft.field
     if not isinstance(field, str) or not field:
         raise fail("field is required and must be a string", "field")
     kind = field_kind(field)
@@ -122,18 +122,14 @@ def validate_criterion(raw: Mapping[str, Any], path: tuple[str | int, ...]) -> C
         raise fail(
             f"unknown field '{_clip(field)}'; use one of {known} or customFields.<name>", "field"
         )
-    try:
-        operator = Operator(raw.get("operator"))
-    except ValueError:
-        raise fail(f"unknown operator '{_clip(str(raw.get('operator')))}'", "operator") from None
+    operator = draft.operator
     if operator not in OPERATORS[kind]:
         allowed = ", ".join(sorted(o.value for o in OPERATORS[kind]))
         raise fail(
             f"operator {operator.value} does not apply to {field}; use one of {allowed}", "operator"
         )
-    value = raw.get("value")
     try:
-        normalised = _validate_value(kind, operator, value)
+        normalised = _validate_value(kind, operator, draft.value)
     except ValueError as exc:
         raise fail(str(exc), "value") from None
     return Criterion(field, operator, normalised)
@@ -206,7 +202,7 @@ def _date(value: Any) -> str:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"'{_clip(value)}' is not an ISO 8601 date-time") from None
-    return to_utc(parsed).isoformat().replace("+00:00", "Z")
+    return aware_utc(parsed).isoformat().replace("+00:00", "Z")
 
 
 def _segment_id(value: Any) -> int:
@@ -217,10 +213,6 @@ def _segment_id(value: Any) -> int:
     if not isinstance(value, int) or not 0 < value < 2**53:
         raise ValueError("expected a segment id (a positive integer)")
     return value
-
-
-def to_utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _type_name(value: Any) -> str:
@@ -238,76 +230,13 @@ def _clip(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[:width] + "..."
 
 
-# ---------------------------------------------------------------- compilation
-
-SegmentFilter = Callable[[int], dict[str, Any]]
-"""Returns the MongoDB filter that selects the members of a segment (for `segment` criteria)."""
-
-
-def compile_rules(rules: Rules, segment_filter: SegmentFilter | None = None) -> dict[str, Any]:
-    """One MongoDB filter on user profiles that matches exactly the users the rules admit."""
-    clauses = [compile_criterion(c, segment_filter) for c in rules.include]
-    if rules.exclude:
-        clauses.append({"$nor": [compile_criterion(c, segment_filter) for c in rules.exclude]})
-    if not clauses:
-        return {}
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
-def compile_criterion(c: Criterion, segment_filter: SegmentFilter | None = None) -> dict[str, Any]:
-    if c.field == "segment":
-        return _compile_segment(c, segment_filter)
-    kind = field_kind(c.field)
-    value = _db_value(kind, c.value)
-    match c.operator:
-        case _O.EQUALS:
-            return {c.field: value}
-        case _O.NOT_EQUALS:
-            return {c.field: {"$ne": value}}
-        case _O.IN:
-            return {c.field: {"$in": value}}
-        case _O.NOT_IN:
-            return {c.field: {"$nin": value}}
-        case _O.GT | _O.GTE | _O.LT | _O.LTE:
-            return {c.field: {"$" + c.operator.value.lower(): value}}
-        case _O.EXISTS:
-            return {c.field: {"$exists": True}}
-        case _O.NOT_EXISTS:
-            return {c.field: {"$exists": False}}
-        case _O.CONTAINS:
-            return {c.field: _contains(kind, value)}
-        case _O.NOT_CONTAINS:
-            return {"$nor": [{c.field: _contains(kind, value)}]}
-    raise AssertionError(c.operator)
-
-
-def _contains(kind: Kind | None, value: str) -> Any:
-    if kind is Kind.ARRAY:
-        return value  # element match: {"badges": "vip"} matches arrays holding "vip"
-    return {"$regex": re.escape(value), "$options": "i"}
-
-
-def _compile_segment(c: Criterion, segment_filter: SegmentFilter | None) -> dict[str, Any]:
-    if segment_filter is None:
-        raise ValueError("segment criteria need a segment filter")
-    ids = c.value if isinstance(c.value, list) else [c.value]
-    filters = [segment_filter(int(i)) for i in ids]
-    if c.operator in (_O.EQUALS, _O.IN):
-        return filters[0] if len(filters) == 1 else {"$or": filters}
-    return {"$nor": filters}
-
-
-def _db_value(kind: Kind | None, value: Any) -> Any:
+def stored_value(kind: Kind | None, value: Any) -> Any:
+    """A criterion's value as the store holds it: dates as naive UTC datetimes."""
     if kind is Kind.DATE and value is not None:
         if isinstance(value, list):
-            return [_naive_utc(v) for v in value]
-        return _naive_utc(value)
+            return [naive_utc(parse_utc(v)) for v in value]
+        return naive_utc(parse_utc(value))
     return value
-
-
-def _naive_utc(iso: str) -> datetime:
-    # MongoDB stores UTC without a zone; the store reads and writes naive UTC datetimes.
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)
 
 
 # ---------------------------------------------------------------- evaluation
@@ -338,7 +267,7 @@ def evaluate_criterion(
         return hit if c.operator in (_O.EQUALS, _O.IN) else not hit
     kind = field_kind(c.field)
     actual = _lookup(profile, c.field)
-    value = _db_value(kind, c.value)
+    value = stored_value(kind, c.value)
     match c.operator:
         case _O.EXISTS:
             return actual is not _MISSING
@@ -400,7 +329,7 @@ def _ordered(op: Operator, a: Any, b: Any) -> bool:
     if _bracket(a) != _bracket(b) or _bracket(a) not in ("number", "date", "string"):
         return False
     if isinstance(a, datetime):
-        a = a.replace(tzinfo=None) if a.tzinfo is None else a.astimezone(UTC).replace(tzinfo=None)
+        a = naive_utc(a)
     match op:
         case _O.GT:
             return a > b

@@ -29,7 +29,10 @@ def optional_field(description: str) -> Any:
 
 
 def to_data(value: Any) -> Any:
-    """Strawberry input -> plain JSON-like data keyed by GraphQL names, without unset fields."""
+    """Strawberry input -> plain JSON-like data keyed by GraphQL names, without unset fields;
+    an input that converts itself to a domain value (rules) stays typed."""
+    if hasattr(value, "to_domain"):
+        return value.to_domain()
     if has_object_definition(value):
         out: dict[str, Any] = {}
         for field in value.__strawberry_definition__.fields:

@@ -20,6 +20,7 @@ from seg_graphql.services.api_keys import ApiKeyService
 from seg_graphql.services.counts import CountService
 from seg_graphql.services.imports import ImportService
 from seg_graphql.services.membership import MembershipService
+from seg_graphql.services.scope import Scope
 from seg_graphql.services.segments import SegmentService
 from seg_graphql.services.users import UserService
 from seg_graphql.store.client import Store
@@ -36,32 +37,35 @@ class Context:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
+    def scope(self) -> Scope:
+        """The request's tenant, bound once for every service it uses."""
+        return Scope(self.store, self.principal)
+
+    @cached_property
     def segments(self) -> SegmentService:
-        return SegmentService(self.store.db, self.principal)
+        return SegmentService(self.scope)
 
     @cached_property
     def users(self) -> UserService:
-        return UserService(
-            self.store.db, self.principal, max_batch=self.store.capabilities.max_update_batch
-        )
+        return UserService(self.scope)
 
     @cached_property
     def membership(self) -> MembershipService:
-        return MembershipService(self.store, self.principal)
+        return MembershipService(self.scope)
 
     @cached_property
     def imports(self) -> ImportService:
         max_bytes = self.settings.import_max_bytes if self.settings else 1024**3
-        return ImportService(self.store.db, self.principal, max_bytes=max_bytes)
+        return ImportService(self.scope, max_bytes=max_bytes)
 
     @cached_property
     def counts(self) -> CountService:
         cache_seconds = self.settings.counts_cache_seconds if self.settings else 300.0
-        return CountService(self.store, self.principal, cache_seconds=cache_seconds)
+        return CountService(self.scope, cache_seconds=cache_seconds)
 
     @cached_property
     def api_keys(self) -> ApiKeyService:
-        return ApiKeyService(self.store.db, self.principal)
+        return ApiKeyService(self.scope)
 
     # DataLoaders live here, one set per request, never at module level.
 
@@ -79,7 +83,7 @@ class Context:
 
     @cached_property
     def member_count_loader(self) -> UserCountBySegmentLoader:
-        return UserCountBySegmentLoader(self.segment_loader, self.membership)
+        return UserCountBySegmentLoader(self.segment_loader, self.counts)
 
     async def segments_by_id(self, ids: list[int]) -> dict[int, Segment]:
         return await self.segment_loader.by_id(ids)

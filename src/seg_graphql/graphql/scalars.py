@@ -25,6 +25,7 @@ from seg_graphql.domain.models import LinkType as DomainLinkType
 from seg_graphql.domain.models import Operator as DomainOperator
 from seg_graphql.domain.models import Role as DomainRole
 from seg_graphql.domain.models import SegmentType as DomainSegmentType
+from seg_graphql.domain.times import aware_utc
 
 E = TypeVar("E", bound=EnumMeta)
 
@@ -178,7 +179,7 @@ def serialize_datetime(value: datetime) -> str:
     """RFC 3339 in UTC with exactly three fractional digits, as the date-time scalar
     specification requires (MongoDB keeps milliseconds, so nothing stored is lost)."""
     if value.tzinfo is not UTC:  # the domain's datetimes are already UTC: the fast path
-        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        value = aware_utc(value)
     return value.isoformat(timespec="milliseconds")[:-6] + "Z"  # "+00:00" -> "Z"
 
 

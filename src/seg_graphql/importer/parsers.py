@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import AsyncIterator, Iterable
-from enum import StrEnum
 from typing import Any, NamedTuple
 
 import orjson
@@ -22,11 +21,6 @@ _BOM = b"\xef\xbb\xbf"
 NOT_AN_OBJECT = "each line must be one JSON object"
 
 Line = tuple[int, bytes | None]  # (line number, raw bytes; None when over MAX_LINE_BYTES)
-
-
-class Format(StrEnum):
-    NDJSON = "NDJSON"
-    CSV = "CSV"
 
 
 class Record(NamedTuple):  # a tuple: built once per line, so it must be cheap

@@ -9,14 +9,13 @@ import logging
 import time
 from datetime import timedelta
 
-from seg_graphql.domain.models import Principal, Role, SegmentType
-from seg_graphql.domain.times import naive_utc
-from seg_graphql.jobs.leases import Leases
+from seg_graphql.domain.clock import utc_now
 from seg_graphql.jobs.periodic import Periodic
-from seg_graphql.services.clock import utc_now
 from seg_graphql.services.counts import CountService
+from seg_graphql.services.scope import Scope
 from seg_graphql.store.client import Store
-from seg_graphql.store.segments import SegmentStore
+from seg_graphql.store.leases import Leases
+from seg_graphql.store.segments import StaleEstimates
 
 log = logging.getLogger(__name__)
 
@@ -40,30 +39,15 @@ class EstimateRefresher:
             await self._leases.release(LEASE)
 
     async def _refresh_stale(self) -> int:
-        cutoff = naive_utc(utc_now() - self._interval)
-        docs = (
-            await self._store.db["segments"]
-            .find(
-                {
-                    "type": SegmentType.DYNAMIC.value,
-                    "$or": [
-                        {"estimatedSizeUpdatedAt": None},
-                        {"estimatedSizeUpdatedAt": {"$lte": cutoff}},
-                    ],
-                },
-                {"_id": False, "tenant": True, "id": True},
-            )
-            .limit(BATCH)
-            .to_list(BATCH)
-        )
+        docs = await StaleEstimates(self._store.db).find(utc_now() - self._interval, BATCH)
         by_tenant: dict[str, list[int]] = {}
         for doc in docs:
             by_tenant.setdefault(doc["tenant"], []).append(doc["id"])
         refreshed = 0
         for tenant, ids in sorted(by_tenant.items()):
-            system = Principal(tenant=tenant, role=Role.ADMIN, key_id="estimate-refresh")
-            segments = await SegmentStore(self._store.db, tenant).get_many(ids)
-            refreshed += len(await CountService(self._store, system).estimate(segments))
+            scope = Scope.system(self._store, tenant)
+            segments = await scope.segments.get_many(ids)
+            refreshed += len(await CountService(scope).estimate(segments))
         return refreshed
 
     async def logged_cycle(self) -> None:

@@ -18,9 +18,12 @@ from typing import Any
 
 from bson import ObjectId
 
+from seg_graphql.domain.clock import utc_now
+from seg_graphql.domain.import_lines import USER_PROFILE_FIELDS, USER_SEGMENT_FIELDS
 from seg_graphql.domain.imports import (
     MAX_RECOVERIES,
     DocumentType,
+    Format,
     ImportStatus,
     LineProblem,
     Progress,
@@ -28,10 +31,8 @@ from seg_graphql.domain.imports import (
 )
 from seg_graphql.domain.times import aware_utc, naive_utc
 from seg_graphql.importer.applier import Applier, ProfileLines, SegmentLines
-from seg_graphql.importer.commands import USER_PROFILE_FIELDS, USER_SEGMENT_FIELDS
 from seg_graphql.importer.parsers import (
     FileError,
-    Format,
     Item,
     LineError,
     Record,
@@ -39,12 +40,11 @@ from seg_graphql.importer.parsers import (
     parse_ndjson,
 )
 from seg_graphql.jobs.batch_size import BatchSizer
-from seg_graphql.jobs.leases import Leases
 from seg_graphql.jobs.periodic import Periodic
-from seg_graphql.services.clock import utc_now
+from seg_graphql.services.scope import Scope
 from seg_graphql.store.client import Store
 from seg_graphql.store.import_queue import ImportQueue
-from seg_graphql.store.imports import ImportStore
+from seg_graphql.store.leases import Leases
 
 log = logging.getLogger(__name__)
 
@@ -144,8 +144,9 @@ class ImportWorker:
         if job.get("startedAt") is None:
             await self.queue.start(job_id, self._clock())
         progress = Progress.from_doc(job)
-        applier = self._applier(job, resumed=progress.line > 0)
-        items = self._items(job, progress)
+        scope = self._scope(job)
+        applier = self._applier(job, scope, resumed=progress.line > 0)
+        items = self._items(job, scope, progress)
         pending: list[Item] = []
         sizer = BatchSizer(self._batch, self._batch_seconds)
         try:
@@ -173,20 +174,20 @@ class ImportWorker:
             return
         await self._finish(job, progress, progress.final_status(), None)
 
-    def _applier(self, job: dict[str, Any], *, resumed: bool) -> Applier:
-        principal = principal_of(job)
-        at = aware_utc(job["createdAt"])  # every line of a job is applied "at" its submission
-        if job["documentType"] == DocumentType.USER_PROFILE.value:
-            return ProfileLines(
-                self.store, principal, at=at, from_csv=job["format"] == Format.CSV.value
-            )
-        return SegmentLines(self.store, principal, at=at, import_id=job["_id"], resumed=resumed)
+    def _scope(self, job: dict[str, Any]) -> Scope:
+        """The job's tenant, bound once; every line of a job is applied "at" its submission."""
+        at = aware_utc(job["createdAt"])
+        return Scope(self.store, principal_of(job), clock=lambda: at)
 
-    def _items(self, job: dict[str, Any], progress: Progress) -> AsyncIterator[list[Item]]:
-        chunks = _counted(
-            ImportStore(self.store.db, job["tenant"]).chunks(job["_id"], count=job["chunkCount"]),
-            progress,
-        )
+    def _applier(self, job: dict[str, Any], scope: Scope, *, resumed: bool) -> Applier:
+        if job["documentType"] == DocumentType.USER_PROFILE.value:
+            return ProfileLines(scope, from_csv=job["format"] == Format.CSV.value)
+        return SegmentLines(scope, at=scope.now(), import_id=job["_id"], resumed=resumed)
+
+    def _items(
+        self, job: dict[str, Any], scope: Scope, progress: Progress
+    ) -> AsyncIterator[list[Item]]:
+        chunks = _counted(scope.imports.chunks(job["_id"], count=job["chunkCount"]), progress)
         if job["format"] == Format.CSV.value:
             allowed = (
                 USER_PROFILE_FIELDS
@@ -254,7 +255,7 @@ class ImportWorker:
             "owner": None,
         }
         if await self.queue.update(job["_id"], fields, lease_until=now):
-            await ImportStore(self.store.db, job["tenant"]).delete_chunks(job["_id"])
+            await self._scope(job).imports.delete_chunks(job["_id"])
             log.info(
                 "import %s %s: %d applied, %d failed",
                 job["_id"],

@@ -15,11 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from seg_graphql.domain.errors import bad_input, not_found
 from seg_graphql.domain.inputs import ExternalId, Name, parse_model
-from seg_graphql.domain.models import Principal, Role
+from seg_graphql.domain.models import Role
 from seg_graphql.domain.times import aware_utc, naive_utc
 from seg_graphql.services.auth import MintedKey, mint_key, require_role
-from seg_graphql.services.clock import Clock, utc_now
-from seg_graphql.store.api_keys import ApiKeyStore, TenantApiKeyStore
+from seg_graphql.services.scope import Scope
 
 MAX_TEAMS = 100
 KeyId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{12}$")]
@@ -40,11 +39,11 @@ class ApiKeyCreate(BaseModel):
 
 
 class ApiKeyService:
-    def __init__(self, db: Any, principal: Principal, *, clock: Clock = utc_now) -> None:
-        self.principal = principal
-        self._all = ApiKeyStore(db)
-        self._own = TenantApiKeyStore(db, principal.tenant)
-        self._now = clock
+    def __init__(self, scope: Scope) -> None:
+        self.principal = scope.principal
+        self._all = scope.all_api_keys
+        self._own = scope.api_keys
+        self._now = scope.now
 
     async def create(self, data: Mapping[str, Any]) -> MintedKey:
         require_role(self.principal, Role.ADMIN)

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from seg_graphql.domain.clock import utc_now
 from seg_graphql.domain.errors import forbidden, unauthenticated
 from seg_graphql.domain.models import EditableBy, LinkType, Principal, Role, Segment
 from seg_graphql.domain.times import naive_utc
-from seg_graphql.services.clock import utc_now
 from seg_graphql.store.api_keys import ApiKeyStore
 
 KEY_PREFIX = "sgk_"

@@ -1,16 +1,13 @@
-"""Counts: periodic estimates, weighted counts with a cache (recommendation seed), and the
-dry-run preview of rules.
+"""Counts: a segment's userCount, periodic estimates, weighted counts with a cache
+(recommendation seed), and the dry-run preview of rules.
 
 A member's weight is its list entry's weight while it is on the segment's list, else 1
 (added by an override or matched by rules). Weighted counts are computed in the database as
-two parts per segment, neither needing $cond or $avg (FerretDB v1 has neither): members not
-on the list (weight 1) are counted; listed members at or above the threshold are counted and,
-separately, their weights summed. Strength is the sum over the count.
+two parts per segment (see store/members.py). Strength is the summed weight over the count.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,17 +15,13 @@ from typing import Any
 
 from seg_graphql.domain.errors import ErrorCode, Problem, UserInputError, bad_input
 from seg_graphql.domain.fql import parse_fql
-from seg_graphql.domain.membership import entry_path, listed_live_filter, member_filter
-from seg_graphql.domain.models import EditableBy, Principal, Role, Rules, Segment, SegmentType
+from seg_graphql.domain.models import EditableBy, Role, Rules, RulesDraft, Segment, SegmentType
 from seg_graphql.domain.rules import validate_rules
 from seg_graphql.services.auth import require_role
-from seg_graphql.services.clock import Clock, utc_now
 from seg_graphql.services.membership import MembershipService
-from seg_graphql.store.client import Store
-from seg_graphql.store.count_cache import CountCache
-from seg_graphql.store.segments import SegmentStore
+from seg_graphql.services.scope import Scope
 
-FACET_CHUNK = 50  # segments per $facet command (three branches each)
+FACET_CHUNK = 50  # segments per command (three $facet branches each for weighted counts)
 SAMPLE_SIZE = 10
 
 
@@ -60,20 +53,23 @@ class Preview:
 
 
 class CountService:
-    def __init__(
-        self,
-        store: Store,
-        principal: Principal,
-        clock: Clock = utc_now,
-        cache_seconds: float = 300.0,
-    ) -> None:
-        self.principal = principal
-        self._store = store
-        self._membership = MembershipService(store, principal, clock)
-        self._segments = SegmentStore(store.db, principal.tenant)
-        self._cache = CountCache(store.db, principal.tenant)
-        self._now = clock
+    def __init__(self, scope: Scope, cache_seconds: float = 300.0) -> None:
+        self.principal = scope.principal
+        self._scope = scope
+        self._membership = MembershipService(scope)
+        self._members = scope.members
+        self._segments = scope.segments
+        self._cache = scope.count_cache
+        self._now = scope.now
         self._cache_ttl = timedelta(seconds=cache_seconds)
+
+    # ------------------------------------------------------------ userCount
+
+    async def member_counts(self, segments: Mapping[int, Segment], ids: Sequence[int]) -> list[int]:
+        """Exact, live member counts (a segment's userCount), computed by the database in
+        one command where it has $facet; `segments` holds the segments of `ids`."""
+        everything = await self._membership.closure(segments)
+        return await self._members.counts(ids, everything, self._now())
 
     # ------------------------------------------------------------ estimates
 
@@ -95,16 +91,16 @@ class CountService:
         sizes: dict[int, int] = {}
         for start in range(0, len(dynamic), FACET_CHUNK):  # bounded $facet commands
             chunk = dynamic[start : start + FACET_CHUNK]
-            counts = await self._membership.member_counts(segments, chunk)
+            counts = await self.member_counts(segments, chunk)
             sizes.update(zip(chunk, counts, strict=True))
         static = [i for i in ids if i not in sizes]
         for start in range(0, len(static), FACET_CHUNK):
             chunk = static[start : start + FACET_CHUNK]
-            sizes.update(zip(chunk, await self._membership.list_sizes(chunk), strict=True))
+            sizes.update(zip(chunk, await self._members.list_sizes(chunk), strict=True))
         saved = await self._segments.set_estimates(
             sizes,
             self._now(),
-            max_batch=self._store.capabilities.max_update_batch,
+            max_batch=self._scope.store.capabilities.max_update_batch,
         )
         return [saved[i] for i in ids if i in saved]
 
@@ -149,36 +145,8 @@ class CountService:
         rows: list[dict[str, Any]] = []
         for start in range(0, len(ids), FACET_CHUNK):
             chunk = ids[start : start + FACET_CHUNK]
-            branches: dict[str, list[dict[str, Any]]] = {}
-            for n, segment_id in enumerate(chunk):
-                members = member_filter(everything[segment_id], everything, now)
-                listed = listed_live_filter(segment_id, now)
-                weight = f"${entry_path(segment_id)}.weight"
-                branches[f"u{n}"] = [
-                    {"$match": {"$and": [members, {"$nor": [listed]}]}},
-                    {"$count": "n"},
-                ]
-                listed_heavy = {
-                    "$and": [
-                        members,
-                        listed,
-                        {f"{entry_path(segment_id)}.weight": {"$gte": min_weight}},
-                    ]
-                }
-                branches[f"c{n}"] = [{"$match": listed_heavy}, {"$count": "n"}]
-                # one accumulator per $group: FerretDB v1 returns 0 for every accumulator
-                # after the first (measured: {n: $sum 1, w: $sum path} gave w = 0)
-                branches[f"w{n}"] = [
-                    {"$match": listed_heavy},
-                    {"$group": {"_id": None, "w": {"$sum": weight}}},
-                ]
-            found = await self._run_branches(branches)
-            for n, segment_id in enumerate(chunk):
-                unlisted = (found.get(f"u{n}") or [{"n": 0}])[0]["n"]
-                heavy = (found.get(f"c{n}") or [{"n": 0}])[0]["n"]
-                heavy_weight = (found.get(f"w{n}") or [{"w": 0}])[0]["w"]
-                count = unlisted + heavy
-                total_weight = unlisted + float(heavy_weight)
+            found = await self._members.weighted_counts(chunk, everything, now, min_weight)
+            for segment_id, (count, total_weight) in zip(chunk, found, strict=True):
                 rows.append(
                     {
                         "segmentId": segment_id,
@@ -188,29 +156,17 @@ class CountService:
                 )
         return rows
 
-    async def _run_branches(
-        self, branches: dict[str, list[dict[str, Any]]]
-    ) -> dict[str, list[Any]]:
-        users = self._membership.users
-        if self._store.capabilities.facet:
-            return await users.facet(branches)
-        names = list(branches)
-        results = await asyncio.gather(*(users.aggregate(branches[name]) for name in names))
-        return dict(zip(names, results, strict=True))
-
     # ------------------------------------------------------------ preview
 
     async def preview(
-        self, *, rules_input: Mapping[str, Any] | None, fql: Any, segment_id: int | None
+        self, *, rules_input: RulesDraft | None, fql: Any, segment_id: int | None
     ) -> Preview:
         if rules_input is not None and fql is not None:
             raise bad_input("give rules or fql, not both", ("fql",))
         if fql is not None:
             rules = parse_fql(fql, ("fql",))
         elif rules_input is not None:
-            rules = validate_rules(
-                rules_input.get("include") or [], rules_input.get("exclude") or [], ("rules",)
-            )
+            rules = validate_rules(rules_input, ("rules",))
         else:
             rules = Rules()
         current = None
@@ -241,26 +197,10 @@ class CountService:
             raise UserInputError.single(
                 ErrorCode.CYCLE, "segment criteria would form a cycle", ("rules",)
             )
-        now = self._now()
-        users = self._membership.users
-        new_filter = member_filter(candidate, everything, now)
-        if current is None:
-            count, sample = await asyncio.gather(
-                users.count(new_filter), users.page(new_filter, after=None, limit=SAMPLE_SIZE)
-            )
-            return Preview(count, None, None, sample, [], [])
-        old_filter = member_filter(current, {**everything, current.id: current}, now)
-        entering = {"$and": [new_filter, {"$nor": [old_filter]}]}
-        leaving = {"$and": [old_filter, {"$nor": [new_filter]}]}
-        results = await asyncio.gather(
-            users.count(new_filter),
-            users.count(entering),
-            users.count(leaving),
-            users.page(new_filter, after=None, limit=SAMPLE_SIZE),
-            users.page(entering, after=None, limit=SAMPLE_SIZE),
-            users.page(leaving, after=None, limit=SAMPLE_SIZE),
+        found = await self._members.preview(
+            candidate, current, everything, self._now(), SAMPLE_SIZE
         )
-        return Preview(*results)
+        return Preview(*found)
 
 
 def _candidate(current: Segment | None, rules: Rules, tenant: str, now: datetime) -> Segment:

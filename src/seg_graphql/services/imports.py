@@ -17,17 +17,17 @@ from seg_graphql.domain.errors import ErrorCode, UserInputError, not_found
 from seg_graphql.domain.imports import (
     CHUNK_BYTES,
     DocumentType,
+    Format,
     ImportJob,
     ImportStatus,
     principal_doc,
 )
 from seg_graphql.domain.inputs import parse_model
-from seg_graphql.domain.models import Principal, Role
+from seg_graphql.domain.models import Role
 from seg_graphql.domain.times import naive_utc
-from seg_graphql.importer.parsers import Format
 from seg_graphql.services.auth import require_role
-from seg_graphql.services.clock import Clock, utc_now
-from seg_graphql.store.imports import CHUNKS_PER_TRIP, ImportStore
+from seg_graphql.services.scope import Scope
+from seg_graphql.store.imports import CHUNKS_PER_TRIP
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -40,13 +40,11 @@ class ImportRequest(BaseModel):
 
 
 class ImportService:
-    def __init__(
-        self, db: Any, principal: Principal, *, max_bytes: int, clock: Clock = utc_now
-    ) -> None:
-        self.principal = principal
-        self.store = ImportStore(db, principal.tenant)
+    def __init__(self, scope: Scope, *, max_bytes: int) -> None:
+        self.principal = scope.principal
+        self.store = scope.imports
         self.max_bytes = max_bytes
-        self._now = clock
+        self._now = scope.now
 
     async def submit(self, request: dict[str, Any], content: AsyncIterator[bytes]) -> ImportJob:
         require_role(self.principal, Role.ADMIN, Role.EDITOR)

@@ -1,11 +1,12 @@
-"""Membership use cases: status overrides, list entries, members, checks and history."""
+"""Membership use cases: status overrides, list entries, members, checks and history (the
+writes themselves go through membership_writes.MembershipWriter)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from seg_graphql.domain.changes import (
@@ -15,30 +16,22 @@ from seg_graphql.domain.changes import (
     check_timestamp,
 )
 from seg_graphql.domain.errors import ErrorCode, Problem, UserInputError
-from seg_graphql.domain.history import EventAction, EventSource, event_document, with_entry
+from seg_graphql.domain.history import EventSource, HistoryOf
 from seg_graphql.domain.identifiers import parse_numeric_id
 from seg_graphql.domain.inputs import MAX_BATCH, parse_batch
 from seg_graphql.domain.membership import (
     Entry,
     MembershipState,
-    UserStatus,
     entry_of,
-    entry_path,
-    member_filter,
     state_of,
     status_version,
 )
-from seg_graphql.domain.models import Principal, Segment, SegmentType
-from seg_graphql.domain.times import naive_utc
-from seg_graphql.services.auth import can_edit
-from seg_graphql.services.clock import Clock, utc_now
-from seg_graphql.services.in_memory_members import count_members, page_members
-from seg_graphql.store.client import Store
-from seg_graphql.store.events import EventStore
-from seg_graphql.store.segments import SegmentStore
-from seg_graphql.store.users import UserStore
+from seg_graphql.domain.membership_changes import ListAdd, ListRemove, Override
+from seg_graphql.domain.models import Segment
+from seg_graphql.domain.times import from_unix_ms
+from seg_graphql.services.membership_writes import MembershipWriter, Outcome, refusal_to_edit
+from seg_graphql.services.scope import Scope
 
-MAX_LISTED = 100_000  # loyalty seed: "Users per static segment 100,000"
 MAX_CHECK_SEGMENTS = 100
 
 
@@ -80,17 +73,19 @@ class MemberPageKey:
 
 
 class MembershipService:
-    def __init__(self, store: Store, principal: Principal, clock: Clock = utc_now) -> None:
-        self.principal = principal
-        self._store = store
-        tenant = principal.tenant
-        self.users = UserStore(store.db, tenant, max_batch=store.capabilities.max_update_batch)
-        self.segments = SegmentStore(store.db, tenant)
-        self.events = EventStore(store.db, tenant)
-        self._now = clock
+    def __init__(self, scope: Scope) -> None:
+        self.principal = scope.principal
+        self._scope = scope
+        self.users = scope.users
+        self.segments = scope.segments
+        self._now = scope.now
 
     def now(self) -> datetime:
         return self._now()
+
+    def _writer(self) -> MembershipWriter:
+        # One per call: each call counts the lists it grows afresh, as other requests write too.
+        return MembershipWriter(self._scope, EventSource.API)
 
     # ------------------------------------------------------------ status overrides
 
@@ -124,7 +119,7 @@ class MembershipService:
             self.users.resolve_many([c.user for c in changes.values()]),
         )
         results: list[StatusResult | None] = [None] * len(items)
-        events: list[dict[str, Any]] = []
+        overrides: dict[int, Override] = {}
         for index, change in changes.items():
             path = path_of(index)
             segment_id = parse_numeric_id(change.segment_id)
@@ -133,12 +128,13 @@ class MembershipService:
             problem = self._target_problem(segment, user, change.segment_id, change.user, path)
             if problem:
                 problems.append(problem)
-                continue
-            result, event = await self._apply_status(segment, user, change, now)
-            results[index] = result
-            if event:
-                events.append(event)
-        await self.events.record(events)
+            else:
+                overrides[index] = _override(segment, user, change, now)
+        outcomes = await self._writer().apply(list(overrides.values()), at=now)
+        for (index, override), outcome in zip(overrides.items(), outcomes, strict=True):
+            results[index] = StatusResult(
+                override.segment, outcome.user, outcome.applied, outcome.entry
+            )
         await self._refresh_unapplied(results)
         return BatchResult(results=results, problems=problems)
 
@@ -166,72 +162,12 @@ class MembershipService:
             return Problem(
                 ErrorCode.NOT_FOUND, f"segment {segment_ref[:20]} not found", (*path, "segmentId")
             )
-        if not can_edit(self.principal, segment):
-            return Problem(
-                ErrorCode.FORBIDDEN,
-                f"this key may not change memberships of segment {segment.id}",
-                (*path, "segmentId"),
-            )
+        refusal = refusal_to_edit(self._scope, segment)
+        if refusal:
+            return Problem(refusal.code, refusal.message, (*path, "segmentId"))
         if user is None:
             return Problem(ErrorCode.NOT_FOUND, f"user {user_ref[:80]} not found", (*path, "user"))
         return None
-
-    async def _apply_status(
-        self, segment: Segment, user: dict[str, Any], change: StatusChange, now: datetime
-    ) -> tuple[StatusResult, dict[str, Any] | None]:
-        path = entry_path(segment.id)
-        timestamp_ms = change.timestamp_ms(now)
-        meta = change.metadata
-        version = status_version(
-            change.user_status, timestamp_ms, meta.reference_id, meta.description
-        )
-        override = None if change.user_status is UserStatus.RESET else change.user_status.value
-        status_at = datetime.fromtimestamp(timestamp_ms / 1000, UTC).replace(tzinfo=None)
-        before = await self.users.update_entry(
-            user["userId"],
-            segment.id,
-            {"$or": [{f"{path}.version": {"$lt": version}}, {f"{path}.version": None}]},
-            {
-                "$set": {
-                    f"{path}.override": override,
-                    f"{path}.version": version,
-                    f"{path}.referenceId": meta.reference_id,
-                    f"{path}.description": meta.description,
-                    f"{path}.statusAt": status_at,
-                    f"{path}.updatedAt": naive_utc(now),
-                },
-                "$addToSet": {"segs": segment.id},
-            },
-        )
-        if before is None:  # a newer (or the same) change is already applied: see _refresh
-            return StatusResult(segment, user, False, entry_of(user, segment.id)), None
-        old = entry_of(before, segment.id)
-        after_doc = with_entry(
-            before,
-            segment.id,
-            {
-                "override": override,
-                "version": version,
-                "referenceId": meta.reference_id,
-                "description": meta.description,
-                "statusAt": status_at,
-                "updatedAt": naive_utc(now),
-            },
-        )
-        new = entry_of(after_doc, segment.id)
-        event = self._event(
-            segment.id,
-            user["userId"],
-            now,
-            EventAction.OVERRIDE_RESET if override is None else EventAction.OVERRIDE_SET,
-            old,
-            new,
-            EventSource.API,
-            reference_id=meta.reference_id,
-            description=meta.description,
-            status_at=status_at,
-        )
-        return StatusResult(segment, after_doc, True, new), event
 
     # ------------------------------------------------------------ list entries
 
@@ -264,25 +200,18 @@ class MembershipService:
                 )
             else:
                 targets[index] = (user, entry)
-        newcomers = {
-            u["userId"]
-            for u, _ in targets.values()
-            if not (entry_of(u, segment.id) or Entry()).listed
-        }
-        if newcomers:
-            listed = await self.users.count(
-                {"segs": segment.id, f"{entry_path(segment.id)}.listed": True}
+        changes = [
+            ListAdd(
+                segment,
+                user,
+                expires_at=entry.expires_at(now),
+                weight=entry.weight,
+                data_bag=entry.data_bag,
             )
-            if listed + len(newcomers) > MAX_LISTED:
-                raise UserInputError.single(
-                    ErrorCode.LIMIT_EXCEEDED,
-                    f"a segment lists at most {MAX_LISTED} users (limit); it lists {listed} and "
-                    f"this call adds {len(newcomers)}",
-                    ("users",),
-                )
-        return await self._write_list(
-            segment, targets, listed=True, now=now, problems=problems, size=len(items)
-        )
+            for user, entry in targets.values()
+        ]
+        outcomes = await self._writer().apply(changes, at=now, refuse_all_when_full=("users",))
+        return _batch_result(segment, targets, outcomes, problems, len(items))
 
     async def remove_from_list(self, segment_id: int, users: Sequence[str]) -> BatchResult:
         segment = await self._editable(segment_id)
@@ -303,62 +232,9 @@ class MembershipService:
                 )
             else:
                 targets[index] = (user, None)
-        return await self._write_list(
-            segment, targets, listed=False, now=self._now(), problems=problems, size=len(users)
-        )
-
-    async def _write_list(
-        self,
-        segment: Segment,
-        targets: Mapping[int, tuple[dict, Any]],
-        *,
-        listed: bool,
-        now: datetime,
-        problems: list[Problem],
-        size: int,
-    ) -> BatchResult:
-        path = entry_path(segment.id)
-        updates = []
-        events = []
-        results: list[StatusResult | None] = [None] * size
-        for index, (user, entry) in targets.items():
-            fields: dict[str, Any] = {"listed": listed, "updatedAt": naive_utc(now)}
-            if listed:
-                expires = entry.expires_at(now)
-                fields.update(
-                    expiresAt=naive_utc(expires) if expires else None,
-                    weight=entry.weight,
-                    dataBag=entry.data_bag,
-                )
-            update: dict[str, Any] = {
-                "$set": {f"{path}.{k}": v for k, v in fields.items()},
-                "$addToSet": {"segs": segment.id},
-            }
-            if listed and fields["expiresAt"] is not None:
-                update["$min"] = {"nextExpiry": fields["expiresAt"]}
-            updates.append(({"userId": user["userId"]}, update, False))
-            after_doc = with_entry(user, segment.id, fields)
-            old, new = entry_of(user, segment.id), entry_of(after_doc, segment.id)
-            results[index] = StatusResult(segment, after_doc, True, new)
-            events.append(
-                self._event(
-                    segment.id,
-                    user["userId"],
-                    now,
-                    EventAction.LISTED if listed else EventAction.UNLISTED,
-                    old,
-                    new,
-                    EventSource.API,
-                )
-            )
-        if updates:
-            await self.users.bulk_update(updates)
-            await self.events.record(events)
-            if segment.type is SegmentType.STATIC:
-                await self.segments.change_list_size(
-                    segment.id, now, by=_list_delta(segment.id, targets.values(), listed)
-                )
-        return BatchResult(results=results, problems=problems, segment=segment)
+        changes = [ListRemove(segment, user) for user, _ in targets.values()]
+        outcomes = await self._writer().apply(changes, at=self._now())
+        return _batch_result(segment, targets, outcomes, problems, len(users))
 
     async def _editable(self, segment_id: int) -> Segment:
         segment = await self.segments.get(segment_id)
@@ -366,12 +242,9 @@ class MembershipService:
             raise UserInputError.single(
                 ErrorCode.NOT_FOUND, f"segment {segment_id} not found", ("segmentId",)
             )
-        if not can_edit(self.principal, segment):
-            raise UserInputError.single(
-                ErrorCode.FORBIDDEN,
-                f"this key may not change memberships of segment {segment.id}",
-                ("segmentId",),
-            )
+        refusal = refusal_to_edit(self._scope, segment)
+        if refusal:
+            raise UserInputError.single(refusal.code, refusal.message, ("segmentId",))
         return segment
 
     # ------------------------------------------------------------ reads
@@ -394,74 +267,23 @@ class MembershipService:
     async def member_pages(
         self, keys: Sequence[MemberPageKey], segments: Mapping[int, Segment]
     ) -> list[tuple[list[dict[str, Any]], bool]]:
-        """A page of members for each key: ONE command with $facet where the server has it."""
-        now = self._now()
+        """A page of members for each key: ONE command where the server has $facet."""
         everything = await self.closure(segments)
-        if self._store.embedded:  # see in_memory_members.py
-            users = await self.users.everyone()
-            pages = [
-                page_members(
-                    users,
-                    everything[k.segment_id],
-                    everything,
-                    now,
-                    after=k.after,
-                    limit=k.first + 1,
-                )
-                for k in keys
-            ]
-            return [(p[: k.first], len(p) > k.first) for p, k in zip(pages, keys, strict=True)]
-        queries = []
-        for key in keys:
-            query = member_filter(everything[key.segment_id], everything, now)
-            if key.after is not None:
-                query = {"$and": [query, {"userId": {"$gt": key.after}}]}
-            queries.append(query)
-        if self._store.capabilities.facet and keys:
-            branches = {
-                f"k{i}": [
-                    {"$match": q},
-                    {"$sort": {"userId": 1}},
-                    {"$limit": key.first + 1},
-                    {"$project": {"_id": 0}},
-                ]
-                for i, (q, key) in enumerate(zip(queries, keys, strict=True))
-            }
-            found = await self.users.facet(branches)
-            pages = [found.get(f"k{i}", []) for i in range(len(keys))]
-        else:
-            pages = await asyncio.gather(
-                *(
-                    self.users.page(q, after=None, limit=key.first + 1)
-                    for q, key in zip(queries, keys, strict=True)
-                )
-            )
+        requests = [(k.segment_id, k.after, k.first + 1) for k in keys]
+        pages = await self._scope.members.pages(requests, everything, self._now())
         return [
             (page[: key.first], len(page) > key.first)
             for page, key in zip(pages, keys, strict=True)
         ]
 
-    async def member_counts(self, segments: Mapping[int, Segment], ids: Sequence[int]) -> list[int]:
-        """Exact, live member counts, computed by the database: one $facet command."""
-        now = self._now()
-        everything = await self.closure(segments)
-        if self._store.embedded:  # see in_memory_members.py
-            wanted = [everything[i] for i in ids]
-            return count_members(await self.users.everyone(), wanted, everything, now)
-        return await self._count_each([member_filter(everything[i], everything, now) for i in ids])
+    async def history_page(
+        self, about: HistoryOf, *, before: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Membership events of one segment or one user, newest first."""
+        return await self._scope.events.page(about, before=before, limit=limit)
 
-    async def list_sizes(self, ids: Sequence[int]) -> list[int]:
-        """How many users each segment's list holds (expired entries until they are swept,
-        as the list limit counts them): one $facet command."""
-        return await self._count_each([{"segs": i, f"{entry_path(i)}.listed": True} for i in ids])
-
-    async def _count_each(self, queries: Sequence[Mapping[str, Any]]) -> list[int]:
-        if self._store.capabilities.facet and queries:
-            found = await self.users.facet(
-                {f"k{n}": [{"$match": q}, {"$count": "n"}] for n, q in enumerate(queries)}
-            )
-            return [(found.get(f"k{n}") or [{"n": 0}])[0]["n"] for n in range(len(queries))]
-        return list(await asyncio.gather(*(self.users.count(q) for q in queries)))
+    async def history_count(self, about: HistoryOf) -> int:
+        return await self._scope.events.count(about)
 
     def memberships_of(
         self,
@@ -504,16 +326,31 @@ class MembershipService:
         everything = await self.closure(found)
         return user, self.memberships_of(user, everything, only=list(segment_ids))
 
-    def _event(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        return event_document(self.principal, *args, **kwargs)
+
+def _override(
+    segment: Segment, user: dict[str, Any], change: StatusChange, now: datetime
+) -> Override:
+    timestamp_ms = change.timestamp_ms(now)
+    meta = change.metadata
+    return Override(
+        segment,
+        user,
+        change.user_status,
+        status_version(change.user_status, timestamp_ms, meta.reference_id, meta.description),
+        status_at=from_unix_ms(timestamp_ms),
+        reference_id=meta.reference_id,
+        description=meta.description,
+    )
 
 
-def _list_delta(segment_id: int, targets: Any, listed: bool) -> int:
-    """How much the list grows (or shrinks) when these users are put on (or taken off) it:
-    the users whose entry changes side, each counted once, as the entries were read."""
-    changing = {
-        user["userId"]
-        for user, _ in targets
-        if (entry_of(user, segment_id) or Entry()).listed is not listed
-    }
-    return len(changing) if listed else -len(changing)
+def _batch_result(
+    segment: Segment,
+    targets: Mapping[int, tuple[dict[str, Any], Any]],
+    outcomes: Sequence[Outcome],
+    problems: list[Problem],
+    size: int,
+) -> BatchResult:
+    results: list[StatusResult | None] = [None] * size
+    for index, outcome in zip(targets, outcomes, strict=True):
+        results[index] = StatusResult(segment, outcome.user, True, outcome.entry)
+    return BatchResult(results=results, problems=problems, segment=segment)

@@ -9,14 +9,20 @@ from typing import Any
 from seg_graphql.domain.errors import ErrorCode, UserInputError, bad_input, not_found
 from seg_graphql.domain.fql import parse_fql
 from seg_graphql.domain.inputs import LinkCreate, SegmentCreate, SegmentUpdate, parse_model
-from seg_graphql.domain.models import Link, LinkType, Principal, Role, Rules, Segment, SegmentType
+from seg_graphql.domain.models import (
+    Link,
+    LinkType,
+    Role,
+    Rules,
+    Segment,
+    SegmentSelection,
+    SegmentType,
+)
 from seg_graphql.domain.rules import validate_rules
 from seg_graphql.services.auth import require_edit, require_role
-from seg_graphql.services.clock import Clock, utc_now
-from seg_graphql.store.counters import Counters
+from seg_graphql.services.scope import Scope
 from seg_graphql.store.errors import DuplicateKey
-from seg_graphql.store.segments import SegmentFilter, SegmentStore, segment_changes
-from seg_graphql.store.users import UserStore
+from seg_graphql.store.segments import segment_changes
 
 MAX_SEGMENTS = 1_000  # loyalty seed: "Segments per organization 1,000"
 MAX_LINKS = 100
@@ -30,12 +36,12 @@ class Page:
 
 
 class SegmentService:
-    def __init__(self, db: Any, principal: Principal, clock: Clock = utc_now) -> None:
-        self.principal = principal
-        self._segments = SegmentStore(db, principal.tenant)
-        self._counters = Counters(db, principal.tenant)
-        self._users = UserStore(db, principal.tenant)
-        self._now = clock
+    def __init__(self, scope: Scope) -> None:
+        self.principal = scope.principal
+        self._segments = scope.segments
+        self._counters = scope.counters
+        self._users = scope.users
+        self._now = scope.now
 
     # ------------------------------------------------------------ reads
 
@@ -51,11 +57,11 @@ class SegmentService:
             raise not_found("segment", segment_id, path)
         return segment
 
-    async def list_page(self, where: SegmentFilter, *, after_id: int | None, first: int) -> Page:
+    async def list_page(self, where: SegmentSelection, *, after_id: int | None, first: int) -> Page:
         items = await self._segments.list_page(where, after_id=after_id, limit=first + 1)
         return Page(items=items[:first], has_next=len(items) > first)
 
-    async def count(self, where: SegmentFilter) -> int:
+    async def count(self, where: SegmentSelection) -> int:
         return await self._segments.count(where)
 
     async def all_by_id(self) -> dict[int, Segment]:
@@ -208,7 +214,7 @@ class SegmentService:
         if spec.fql is not None:
             rules = parse_fql(spec.fql, ("input", "fql"))
         elif spec.rules is not None:
-            rules = validate_rules(spec.rules.include, spec.rules.exclude, ("input", "rules"))
+            rules = validate_rules(spec.rules, ("input", "rules"))
         else:
             return Rules()
         if segment_type is SegmentType.STATIC and not rules.is_empty:

@@ -8,11 +8,10 @@ from typing import Any
 
 from seg_graphql.domain.errors import ErrorCode, Problem, not_found
 from seg_graphql.domain.inputs import parse_batch
-from seg_graphql.domain.models import Principal, Role
+from seg_graphql.domain.models import Role
 from seg_graphql.domain.users import UserProfile
 from seg_graphql.services.auth import require_role
-from seg_graphql.services.clock import Clock, utc_now
-from seg_graphql.store.users import UserStore
+from seg_graphql.services.scope import Scope
 
 # Identifiers that name one user: a second user may not claim them.
 _UNIQUE_IDENTIFIERS = (
@@ -29,12 +28,10 @@ class UpsertResult:
 
 
 class UserService:
-    def __init__(
-        self, db: Any, principal: Principal, clock: Clock = utc_now, *, max_batch: int = 10_000
-    ) -> None:
-        self.principal = principal
-        self.store = UserStore(db, principal.tenant, max_batch=max_batch)
-        self._now = clock
+    def __init__(self, scope: Scope) -> None:
+        self.principal = scope.principal
+        self.store = scope.users
+        self._now = scope.now
 
     async def resolve(self, user: str) -> dict[str, Any] | None:
         return await self.store.resolve(user)

@@ -9,6 +9,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ASCENDING, ReturnDocument
 
+from seg_graphql.domain.times import naive_utc
 from seg_graphql.store.scoped import TenantCollection
 
 # What a listing shows: everything but the hash.
@@ -43,7 +44,7 @@ class ApiKeyStore:
             "teamIds": team_ids,
             "name": name,
             "prefix": prefix,
-            "createdAt": datetime.now(UTC).replace(tzinfo=None, microsecond=0),
+            "createdAt": naive_utc(datetime.now(UTC)).replace(microsecond=0),
             "createdBy": created_by,
             "expiresAt": expires_at,
             "lastUsedAt": None,

@@ -25,6 +25,7 @@ import bson
 from bson.codec_options import CodecOptions
 from bson.errors import BSONError
 
+from seg_graphql.domain.times import naive_utc
 from seg_graphql.jobs.periodic import Periodic
 from seg_graphql.store.embedded import EmbeddedClient
 
@@ -208,4 +209,4 @@ def _records(source: Any) -> Iterator[dict[str, Any]]:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return naive_utc(datetime.now(UTC))

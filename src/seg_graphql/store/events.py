@@ -8,6 +8,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import DESCENDING
 
+from seg_graphql.domain.history import HistoryOf
 from seg_graphql.store.errors import duplicates_as_domain
 from seg_graphql.store.scoped import TenantCollection
 
@@ -35,14 +36,23 @@ class EventStore:
                 await self._events.insert_many(fresh)
 
     async def page(
-        self, where: Mapping[str, Any], *, before: str | None, limit: int
+        self, about: HistoryOf, *, before: str | None, limit: int
     ) -> list[dict[str, Any]]:
         """Newest first; `before` is the id of the last event of the previous page."""
-        query = dict(where)
+        query = _where(about)
         if before is not None:
             query["_id"] = {"$lt": ObjectId(before)}
         cursor = self._events.find(query).sort("_id", DESCENDING).limit(limit)
         return await cursor.to_list(limit)
 
-    async def count(self, where: Mapping[str, Any]) -> int:
-        return await self._events.count_documents(dict(where))
+    async def count(self, about: HistoryOf) -> int:
+        return await self._events.count_documents(_where(about))
+
+
+def _where(about: HistoryOf) -> dict[str, Any]:
+    where: dict[str, Any] = {}
+    if about.segment_id is not None:
+        where["segmentId"] = about.segment_id
+    if about.user_id is not None:
+        where["userId"] = about.user_id
+    return where

@@ -7,7 +7,7 @@ next checkpoint and stops.
 
 The claim is one findAndModify, atomic on MongoDB. FerretDB v1 on SQLite does not apply
 concurrent conditional updates atomically (two workers can both "win"), so the worker also
-holds the "import-claim" lease (jobs/leases.py, exclusive on any server) while it claims.
+holds the "import-claim" lease (store/leases.py, exclusive on any server) while it claims.
 """
 
 from __future__ import annotations

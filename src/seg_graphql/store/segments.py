@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
 
-from seg_graphql.domain.models import EditableBy, Link, LinkType, Rules, Segment, SegmentType
+from seg_graphql.domain.models import (
+    EditableBy,
+    Link,
+    LinkType,
+    Rules,
+    Segment,
+    SegmentSelection,
+    SegmentType,
+)
+from seg_graphql.domain.times import aware_utc, naive_utc
 from seg_graphql.store.errors import duplicates_as_domain
 from seg_graphql.store.scoped import TenantCollection
 
@@ -37,21 +45,15 @@ _PROJECTION = {
 }
 
 
-@dataclass(frozen=True)
-class SegmentFilter:
-    name_contains: str | None = None
-    type: SegmentType | None = None
-    team_id: str | None = None
-
-    def to_query(self) -> dict[str, Any]:
-        query: dict[str, Any] = {}
-        if self.name_contains:
-            query["name"] = {"$regex": re.escape(self.name_contains), "$options": "i"}
-        if self.type is not None:
-            query["type"] = self.type.value
-        if self.team_id is not None:
-            query["teamId"] = self.team_id
-        return query
+def _query_of(where: SegmentSelection) -> dict[str, Any]:
+    query: dict[str, Any] = {}
+    if where.name_contains:
+        query["name"] = {"$regex": re.escape(where.name_contains), "$options": "i"}
+    if where.type is not None:
+        query["type"] = where.type.value
+    if where.team_id is not None:
+        query["teamId"] = where.team_id
+    return query
 
 
 class SegmentStore:
@@ -88,9 +90,9 @@ class SegmentStore:
         return from_document(doc) if doc else None
 
     async def list_page(
-        self, where: SegmentFilter, *, after_id: int | None, limit: int
+        self, where: SegmentSelection, *, after_id: int | None, limit: int
     ) -> list[Segment]:
-        query = where.to_query()
+        query = _query_of(where)
         if after_id is not None:
             query["id"] = {"$gt": after_id}
         cursor = self._segments.find(query, _PROJECTION).sort("id", ASCENDING).limit(limit)
@@ -100,8 +102,8 @@ class SegmentStore:
         docs = await self._segments.find({}, _PROJECTION).sort("id", ASCENDING).to_list(None)
         return [from_document(doc) for doc in docs]
 
-    async def count(self, where: SegmentFilter) -> int:
-        return await self._segments.count_documents(where.to_query())
+    async def count(self, where: SegmentSelection) -> int:
+        return await self._segments.count_documents(_query_of(where))
 
     async def update(self, segment_id: int, changes: Mapping[str, Any]) -> Segment | None:
         with duplicates_as_domain():
@@ -268,12 +270,29 @@ def _naive(moment: datetime | None) -> datetime | None:
     # MongoDB keeps UTC without a zone; keep microseconds out so both stores round-trip equal.
     if moment is None:
         return None
-    return moment.astimezone(UTC).replace(
-        tzinfo=None, microsecond=moment.microsecond // 1000 * 1000
-    )
+    return naive_utc(moment).replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return aware_utc(moment)
+
+
+class StaleEstimates:
+    """Dynamic segments of every tenant whose estimate is older than a moment, or was never
+    computed (the refresh job serves all tenants, then binds each one's scope)."""
+
+    def __init__(self, db: Any) -> None:
+        self._segments = db["segments"]
+
+    async def find(self, older_than: datetime, limit: int) -> list[dict[str, Any]]:
+        cursor = self._segments.find(
+            {
+                "type": SegmentType.DYNAMIC.value,
+                "$or": [
+                    {"estimatedSizeUpdatedAt": None},
+                    {"estimatedSizeUpdatedAt": {"$lte": _naive(older_than)}},
+                ],
+            },
+            {"_id": False, "tenant": True, "id": True},
+        ).limit(limit)
+        return await cursor.to_list(limit)

@@ -8,6 +8,8 @@ from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
 
+from seg_graphql.domain.membership import entry_path
+from seg_graphql.domain.membership_changes import EntryUpdate, ExpiryUpdate
 from seg_graphql.domain.times import naive_utc
 from seg_graphql.domain.users import UserProfile, lookup_order
 from seg_graphql.store.scoped import TenantCollection
@@ -132,15 +134,35 @@ class UserStore:
         docs = await cursor.to_list(None)
         return docs[0] if docs else {name: [] for name in branches}
 
-    async def update_entry(
-        self, user_id: str, segment_id: int, condition: Mapping[str, Any], update: Mapping[str, Any]
-    ) -> dict[str, Any] | None:
-        """Applies `update` when `condition` holds; returns the document as it was before."""
+    async def write_entries(self, updates: Sequence[EntryUpdate]) -> None:
+        """Unconditional entry updates (list changes), in order, in ordered bulk writes."""
+        writes = [({"userId": u.user_id}, _entry_update(u), u.create is not None) for u in updates]
+        if writes:
+            await self._users.bulk_update(writes, self._max_batch)
+
+    async def write_entry_if_newer(self, update: EntryUpdate) -> dict[str, Any] | None:
+        """Applies the update only over an older version of the entry (or none); returns the
+        user as it was before, or None when a newer (or the same) change is stored."""
+        version = f"{entry_path(update.segment_id)}.version"
         return await self._users.find_one_and_update(
-            {"$and": [{"userId": user_id}, dict(condition)]},
-            dict(update),
+            {
+                "userId": update.user_id,
+                "$or": [{version: {"$lt": update.newer_than}}, {version: None}],
+            },
+            _entry_update(update),
             return_document=ReturnDocument.BEFORE,
         )
+
+    async def expire_entries(self, update: ExpiryUpdate) -> bool:
+        """Takes the user off the expired lists if no other sweep did it first (the user's
+        next expiry is still the one read); whether this sweep's update landed."""
+        fields: dict[str, Any] = {f"{entry_path(i)}.listed": False for i in update.segment_ids}
+        fields["nextExpiry"] = _stored(update.next_expiry)
+        result = await self._users.update_one(
+            {"userId": update.user_id, "nextExpiry": _stored(update.seen_next_expiry)},
+            {"$set": fields},
+        )
+        return result.modified_count == 1
 
     async def exists(self, user_id: str) -> bool:
         return await self._users.count_documents({"userId": user_id}, limit=1) > 0
@@ -150,12 +172,6 @@ class UserStore:
             {"segs": segment_id},
             {"$unset": {f"m.s{segment_id}": ""}, "$pull": {"segs": segment_id}},
         )
-
-    async def due_for_expiry(self, now: datetime, limit: int) -> list[dict[str, Any]]:
-        cursor = self._users.find(
-            {"nextExpiry": {"$ne": None, "$lte": naive_utc(now)}}, {"_id": False}
-        ).limit(limit)
-        return await cursor.to_list(limit)
 
     async def find_by_identifiers(self, keys: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
         """Users holding any of the import identifiers ('account' (compartment, account),
@@ -182,6 +198,23 @@ class UserStore:
         return await self._users.find({"$or": clauses}, {"_id": False}).to_list(None)
 
 
+def _entry_update(update: EntryUpdate) -> dict[str, Any]:
+    path = entry_path(update.segment_id)
+    document: dict[str, Any] = {
+        "$set": {f"{path}.{key}": _stored(value) for key, value in update.fields.items()},
+        "$addToSet": {"segs": update.segment_id},
+    }
+    if update.lower_next_expiry is not None:
+        document["$min"] = {"nextExpiry": naive_utc(update.lower_next_expiry)}
+    if update.create is not None:
+        document["$setOnInsert"] = {k: _stored(v) for k, v in update.create.items()}
+    return document
+
+
+def _stored(value: Any) -> Any:
+    return naive_utc(value) if isinstance(value, datetime) else value
+
+
 def _any_of(wanted: Mapping[str, Iterable[Any]]) -> list[dict[str, Any]]:
     """One `$in` clause per identifier field, for an indexed `$or` lookup (None left out)."""
     clauses = []
@@ -190,3 +223,17 @@ def _any_of(wanted: Mapping[str, Iterable[Any]]) -> list[dict[str, Any]]:
         if present:
             clauses.append({field: {"$in": present}})
     return clauses
+
+
+class DueForExpiry:
+    """Users of every tenant with a list entry due to expire (the sweep serves all tenants;
+    each user it expires is then written through its own tenant's scope)."""
+
+    def __init__(self, db: Any) -> None:
+        self._users = db["users"]
+
+    async def find(self, now: datetime, limit: int) -> list[dict[str, Any]]:
+        cursor = self._users.find(
+            {"nextExpiry": {"$ne": None, "$lte": naive_utc(now)}}, {"_id": False}
+        ).limit(limit)
+        return await cursor.to_list(limit)

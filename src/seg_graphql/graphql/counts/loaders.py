@@ -5,18 +5,18 @@ from __future__ import annotations
 from strawberry.dataloader import DataLoader
 
 from seg_graphql.graphql.segments.loaders import SegmentByIdLoader
-from seg_graphql.services.membership import MembershipService
+from seg_graphql.services.counts import CountService
 
 
 class UserCountBySegmentLoader(DataLoader[int, int]):
     """Segment.userCount and members.totalCount: exact, live, one count for all the segments
-    asked (computed by MembershipService.member_counts)."""
+    asked (computed by CountService.member_counts)."""
 
-    def __init__(self, segments: SegmentByIdLoader, membership: MembershipService) -> None:
+    def __init__(self, segments: SegmentByIdLoader, counts: CountService) -> None:
         super().__init__(load_fn=self.batch_load)
         self._segments = segments
-        self._membership = membership
+        self._counts = counts
 
     async def batch_load(self, ids: list[int]) -> list[int]:
         segments = await self._segments.by_id(ids)
-        return await self._membership.member_counts(segments, ids)
+        return await self._counts.member_counts(segments, ids)

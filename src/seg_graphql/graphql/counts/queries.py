@@ -6,7 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from seg_graphql.graphql.arguments import parse_id, to_data
+from seg_graphql.graphql.arguments import parse_id
 from seg_graphql.graphql.context import Info
 from seg_graphql.graphql.counts.types import SegmentCount, SegmentCountPage, SegmentPreview
 from seg_graphql.graphql.scalars import JSON
@@ -78,7 +78,7 @@ class CountQuery:
         ] = None,
     ) -> SegmentPreview:
         preview = await info.context.counts.preview(
-            rules_input=to_data(rules) if rules is not None else None,
+            rules_input=rules.to_domain() if rules is not None else None,
             fql=fql,
             segment_id=parse_id(segment_id, path="segmentId") if segment_id is not None else None,
         )

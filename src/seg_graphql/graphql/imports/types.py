@@ -8,11 +8,11 @@ from typing import Annotated
 import strawberry
 
 from seg_graphql.domain import imports as domain
+from seg_graphql.domain.imports import Format
 from seg_graphql.domain.times import aware_utc
 from seg_graphql.graphql.connections import Connection, Edge
 from seg_graphql.graphql.pagination import check_first
 from seg_graphql.graphql.scalars import described_enum
-from seg_graphql.importer.parsers import Format
 
 ImportDocumentType = described_enum(
     domain.DocumentType,

@@ -3,15 +3,17 @@ members, and the answer of a membership check."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import strawberry
 
 from seg_graphql.domain import models
 from seg_graphql.domain.errors import bad_input
+from seg_graphql.domain.history import HistoryOf
 from seg_graphql.domain.membership import Entry
 from seg_graphql.domain.membership import MembershipState as DomainState
+from seg_graphql.domain.times import aware_utc
 from seg_graphql.graphql.connections import Connection, Edge
 from seg_graphql.graphql.context import Info
 from seg_graphql.graphql.pagination import encode_key, start_key
@@ -159,7 +161,7 @@ class MembershipEvent:
             id=strawberry.ID(str(doc["_id"])),
             segment_id=strawberry.ID(str(doc["segmentId"])),
             user_id=doc["userId"],
-            at=doc["at"].replace(tzinfo=UTC),
+            at=aware_utc(doc["at"]),
             action=EventAction(doc["action"]),
             before=_snapshot(doc.get("before")),
             after=_snapshot(doc.get("after")),
@@ -168,9 +170,7 @@ class MembershipEvent:
             actor_user_id=doc.get("actorUserId"),
             reference_id=doc.get("referenceId"),
             description=doc.get("description"),
-            status_change_timestamp=int(status_at.replace(tzinfo=UTC).timestamp())
-            if status_at
-            else None,
+            status_change_timestamp=int(aware_utc(status_at).timestamp()) if status_at else None,
         )
 
 
@@ -195,13 +195,13 @@ class MembershipEventConnection(Connection[MembershipEvent]):
 
     @classmethod
     async def page(
-        cls, info: Info, where: dict[str, Any], first: int, after: str | None
+        cls, info: Info, about: HistoryOf, first: int, after: str | None
     ) -> MembershipEventConnection:
         before = start_key("event", first, after)
         if before is not None and not _is_object_id(before):
             raise bad_input("not a valid cursor for this list", ("after",))
-        events = info.context.membership.events
-        docs = await events.page(where, before=before, limit=first + 1)
+        membership = info.context.membership
+        docs = await membership.history_page(about, before=before, limit=first + 1)
         return cls.of(
             docs[:first],
             lambda d: MembershipEventEdge(
@@ -209,7 +209,7 @@ class MembershipEventConnection(Connection[MembershipEvent]):
             ),
             has_next=len(docs) > first,
             has_previous=before is not None,
-            count_total=lambda: events.count(where),
+            count_total=lambda: membership.history_count(about),
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from seg_graphql.domain.models import CriterionDraft, RulesDraft
 from seg_graphql.graphql.arguments import optional_field
 from seg_graphql.graphql.scalars import JSON, EditableBy, LinkType, Operator, SegmentType
 
@@ -32,6 +33,13 @@ class RulesInput:
     exclude: list[CriterionInput] = strawberry.field(
         default_factory=list, description="None may match (at most 20)."
     )
+
+    def to_domain(self) -> RulesDraft:
+        """The rules as given, typed (validate_rules checks them once, in the service)."""
+        return RulesDraft(
+            include=tuple(CriterionDraft(c.field, c.operator, c.value) for c in self.include),
+            exclude=tuple(CriterionDraft(c.field, c.operator, c.value) for c in self.exclude),
+        )
 
 
 _MATCH_ALL = (

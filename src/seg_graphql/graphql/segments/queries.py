@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from seg_graphql.domain.inputs import SegmentListFilter, parse_model
+from seg_graphql.domain.models import SegmentSelection
 from seg_graphql.graphql.arguments import parse_id
 from seg_graphql.graphql.context import Info
 from seg_graphql.graphql.pagination import (
@@ -19,7 +20,6 @@ from seg_graphql.graphql.pagination import (
 )
 from seg_graphql.graphql.segments.inputs import SegmentFilter
 from seg_graphql.graphql.segments.types import Segment, SegmentConnection, SegmentEdge
-from seg_graphql.store.segments import SegmentFilter as StoreFilter
 
 
 @strawberry.type
@@ -51,7 +51,7 @@ class SegmentQuery:
             {"name": filter.name, "teamId": filter.team_id} if filter else {},
             ("filter",),
         )
-        where = StoreFilter(
+        where = SegmentSelection(
             name_contains=bounded.name,
             type=filter.type if filter else None,
             team_id=bounded.team_id,

@@ -8,6 +8,7 @@ import strawberry
 
 from seg_graphql.domain import models
 from seg_graphql.domain.fql import rules_to_fql_text
+from seg_graphql.domain.history import HistoryOf
 from seg_graphql.graphql.connections import Connection, Edge
 from seg_graphql.graphql.context import Info
 from seg_graphql.graphql.membership.lazy import (
@@ -142,7 +143,7 @@ class Segment:
         after: After = None,
     ) -> MembershipEventConnectionRef:
         return await resolved(MembershipEventConnectionRef).page(
-            info, {"segmentId": self.domain.id}, first, after
+            info, HistoryOf(segment_id=self.domain.id), first, after
         )
 
     @classmethod

@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 
+from seg_graphql.domain.history import HistoryOf
 from seg_graphql.domain.times import aware_utc
 from seg_graphql.graphql.connections import Connection, Edge
 from seg_graphql.graphql.context import Info
@@ -98,7 +99,7 @@ class User:
         after: After = None,
     ) -> MembershipEventConnectionRef:
         return await resolved(MembershipEventConnectionRef).page(
-            info, {"userId": self.doc["userId"]}, first, after
+            info, HistoryOf(user_id=self.doc["userId"]), first, after
         )
 
 

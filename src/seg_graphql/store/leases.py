@@ -20,8 +20,8 @@ from typing import Any
 
 from pymongo import DESCENDING
 
+from seg_graphql.domain.clock import utc_now
 from seg_graphql.domain.times import naive_utc
-from seg_graphql.services.clock import utc_now
 from seg_graphql.store.errors import DuplicateKey, duplicates_as_domain
 
 

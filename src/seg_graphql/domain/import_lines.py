@@ -8,6 +8,7 @@ segment by segment_id, else segment_technical_name.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -25,6 +26,7 @@ from seg_graphql.domain.changes import (
     MAX_DATA_BAG_BYTES,
     MAX_EXPIRATION_MINUTES,
     check_data_bag_keys,
+    expiry_of,
 )
 from seg_graphql.domain.users import PROFILE_FIELDS, Identifier
 
@@ -93,6 +95,9 @@ class UserSegmentCommand(BaseModel):
         if self.segment_id is None and self.segment_technical_name is None:
             raise ValueError("give segment_id or segment_technical_name")
         return self
+
+    def expires_at(self, at: datetime) -> datetime | None:
+        return expiry_of(self.expiration_ts, self.expiration_duration, at)
 
     def user_key(self) -> tuple[str, Any]:
         """The stored field and value that name the user, by the documented precedence."""

@@ -1,0 +1,194 @@
+"""A change of one user's membership state in one segment, and what it does: the entry update
+to store plus the history event. Pure: services/membership_writes.py reads, checks and
+writes; these functions only compute, so the API, imports and the expiry sweep record the
+same updates and the same events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from seg_graphql.domain.history import EventAction, EventSource, event_document, with_entry
+from seg_graphql.domain.membership import Entry, UserStatus, entry_of
+from seg_graphql.domain.models import Principal, Segment
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change (None for the expiry sweep) and through what."""
+
+    principal: Principal | None
+    source: EventSource
+
+
+@dataclass(frozen=True)
+class ListAdd:
+    segment: Segment
+    user: Mapping[str, Any]  # as read; for a user this change creates, its identity fields
+    expires_at: datetime | None = None
+    weight: float = 1.0
+    data_bag: Any = None
+    creates: bool = False  # the user does not exist yet: the write creates it
+    note: str | None = None  # the event's description (an import names its line)
+    event_id: Any = None  # a replayed import line records its event once (see EventStore)
+
+
+@dataclass(frozen=True)
+class ListRemove:
+    segment: Segment
+    user: Mapping[str, Any]
+    note: str | None = None
+    event_id: Any = None
+
+
+@dataclass(frozen=True)
+class Override:
+    """setUserStatus: applied only over an older version (see status_version)."""
+
+    segment: Segment
+    user: Mapping[str, Any]
+    status: UserStatus
+    version: str
+    status_at: datetime
+    reference_id: str | None = None
+    description: str | None = None
+
+
+Change = ListAdd | ListRemove | Override
+
+
+@dataclass(frozen=True)
+class EntryUpdate:
+    """What a change stores: fields of the user's entry in one segment (stored names)."""
+
+    user_id: str
+    segment_id: int
+    fields: Mapping[str, Any]
+    lower_next_expiry: datetime | None = None  # the user's next expiry becomes at most this
+    create: Mapping[str, Any] | None = None  # the fields of a user this write creates
+    newer_than: str | None = None  # applied only if the stored version is older (overrides)
+
+
+@dataclass(frozen=True)
+class Planned:
+    update: EntryUpdate
+    user: dict[str, Any]  # the user document as the update leaves it
+    entry: Entry | None  # the entry as the update leaves it
+    event: dict[str, Any] | None  # None when the entry's state does not change
+
+
+@dataclass(frozen=True)
+class ExpiryUpdate:
+    """The sweep's write to one user: entries taken off their lists, the next expiry
+    recomputed; applied only if the user's next expiry is still `seen_next_expiry`."""
+
+    user_id: str
+    segment_ids: tuple[int, ...]
+    next_expiry: datetime | None
+    seen_next_expiry: datetime
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+def plan_change(change: Change, actor: Actor, at: datetime) -> Planned:
+    """The update a change stores on `change.user` (as it stands before it) and its event."""
+    segment_id = change.segment.id
+    user = dict(change.user)
+    fields: dict[str, Any]
+    lower = create = newer_than = None
+    extra: dict[str, Any] = {}
+    if isinstance(change, ListAdd):
+        action = EventAction.LISTED
+        fields = {
+            "listed": True,
+            "updatedAt": at,
+            "expiresAt": change.expires_at,
+            "weight": change.weight,
+            "dataBag": change.data_bag,
+        }
+        lower = change.expires_at
+        if change.creates:
+            create = {**user, "createdAt": at}
+        extra["description"] = change.note
+    elif isinstance(change, ListRemove):
+        action = EventAction.UNLISTED
+        fields = {"listed": False, "updatedAt": at}
+        extra["description"] = change.note
+    else:
+        override = None if change.status is UserStatus.RESET else change.status.value
+        action = EventAction.OVERRIDE_RESET if override is None else EventAction.OVERRIDE_SET
+        fields = {
+            "override": override,
+            "version": change.version,
+            "referenceId": change.reference_id,
+            "description": change.description,
+            "statusAt": change.status_at,
+            "updatedAt": at,
+        }
+        newer_than = change.version
+        extra = {
+            "reference_id": change.reference_id,
+            "description": change.description,
+            "status_at": change.status_at,
+        }
+    old = entry_of(user, segment_id)
+    after = with_entry(user, segment_id, fields)
+    new = entry_of(after, segment_id)
+    event = None
+    if isinstance(change, Override) or _state(old) != _state(new):
+        event = event_document(
+            actor.principal, segment_id, user["userId"], at, action, old, new, actor.source, **extra
+        )
+        if getattr(change, "event_id", None) is not None:
+            event = {"_id": change.event_id, **event}
+    update = EntryUpdate(user["userId"], segment_id, fields, lower, create, newer_than)
+    return Planned(update, after, new, event)
+
+
+def plan_expiry(user: Mapping[str, Any], now: datetime) -> ExpiryUpdate | None:
+    """Takes the user off every list whose entry expired at `now`, with an EXPIRED event
+    each; None when nothing is due after all."""
+    expired: list[tuple[int, Entry]] = []
+    remaining: list[datetime] = []
+    for key, raw in (user.get("m") or {}).items():
+        entry = Entry.from_doc(raw)
+        if entry is None or not entry.listed or entry.expires_at is None:
+            continue
+        if entry.expires_at <= now:
+            expired.append((int(key[1:]), entry))
+        else:
+            remaining.append(entry.expires_at)
+    if not expired:
+        return None
+    actor = Actor(None, EventSource.EXPIRY)
+    events = []
+    for segment_id, entry in expired:
+        event = event_document(
+            actor.principal,
+            segment_id,
+            user["userId"],
+            now,
+            EventAction.EXPIRED,
+            entry,
+            entry,
+            actor.source,
+        )
+        event["before"] = {**event["before"], "listed": True}
+        event["after"] = {**event["after"], "listed": False}
+        events.append(event)
+    return ExpiryUpdate(
+        user_id=user["userId"],
+        segment_ids=tuple(segment_id for segment_id, _ in expired),
+        next_expiry=min(remaining) if remaining else None,
+        seen_next_expiry=user["nextExpiry"],
+        events=events,
+    )
+
+
+def _state(entry: Entry | None) -> tuple:
+    """What an event records a change of (an updatedAt alone is no change)."""
+    if entry is None:
+        return (None, False, None, 1.0, None)
+    return (entry.override, entry.listed, entry.expires_at, entry.weight, entry.data_bag)

@@ -1,0 +1,114 @@
+"""The pure step of every membership write: a change becomes an entry update plus an event."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from seg_graphql.domain.history import EventAction, EventSource
+from seg_graphql.domain.membership import UserStatus, status_version
+from seg_graphql.domain.membership_changes import (
+    Actor,
+    ListAdd,
+    ListRemove,
+    Override,
+    plan_change,
+    plan_expiry,
+)
+from seg_graphql.domain.models import EditableBy, Principal, Role, Rules, Segment, SegmentType
+
+AT = datetime(2026, 6, 1, 12, tzinfo=UTC)
+ACTOR = Actor(Principal("acme", Role.ADMIN, key_id="k1"), EventSource.API)
+STATIC = Segment(
+    tenant="acme",
+    id=7,
+    technical_name="vip",
+    name="VIP",
+    type=SegmentType.STATIC,
+    rules=Rules(),
+    editable_by=EditableBy.ADMIN,
+    created_at=AT,
+    updated_at=AT,
+)
+
+
+def test_a_list_add_stores_the_entry_and_records_listed():
+    expires = AT + timedelta(days=1)
+    plan = plan_change(ListAdd(STATIC, {"userId": "u1"}, expires_at=expires, weight=0.5), ACTOR, AT)
+    assert plan.update.user_id == "u1" and plan.update.segment_id == 7
+    assert plan.update.fields == {
+        "listed": True,
+        "updatedAt": AT,
+        "expiresAt": expires,
+        "weight": 0.5,
+        "dataBag": None,
+    }
+    assert plan.update.lower_next_expiry == expires and plan.update.create is None
+    assert plan.entry.listed and plan.user["segs"] == [7]
+    assert plan.event["action"] is EventAction.LISTED
+    assert (plan.event["before"], plan.event["after"]) == (
+        {"override": None, "listed": False},
+        {"override": None, "listed": True},
+    )
+    assert plan.event["actorKeyId"] == "k1" and plan.event["source"] is EventSource.API
+
+
+def test_the_same_add_again_writes_but_records_no_event():
+    first = plan_change(ListAdd(STATIC, {"userId": "u1"}), ACTOR, AT)
+    again = plan_change(ListAdd(STATIC, first.user), ACTOR, AT + timedelta(seconds=1))
+    assert again.update.fields["listed"] is True
+    assert again.event is None
+
+
+def test_a_user_created_by_an_import_line_carries_its_identity_and_event_id():
+    actor = Actor(Principal("acme", Role.ADMIN), EventSource.IMPORT)
+    change = ListAdd(
+        STATIC,
+        {"userId": "imp-1", "emailHash": "h"},
+        creates=True,
+        note="import x line 3",
+        event_id="e3",
+    )
+    plan = plan_change(change, actor, AT)
+    assert plan.update.create == {"userId": "imp-1", "emailHash": "h", "createdAt": AT}
+    assert plan.event["_id"] == "e3" and plan.event["description"] == "import x line 3"
+
+
+def test_a_removal_unlists():
+    listed = plan_change(ListAdd(STATIC, {"userId": "u1"}), ACTOR, AT).user
+    plan = plan_change(ListRemove(STATIC, listed), ACTOR, AT)
+    assert plan.update.fields == {"listed": False, "updatedAt": AT}
+    assert plan.event["action"] is EventAction.UNLISTED
+    assert plan.event["after"] == {"override": None, "listed": False}
+
+
+def test_an_override_is_conditional_on_its_version():
+    version = status_version(UserStatus.BLOCK, 1_000, "r", None)
+    change = Override(STATIC, {"userId": "u1"}, UserStatus.BLOCK, version, AT, "r")
+    plan = plan_change(change, ACTOR, AT)
+    assert plan.update.newer_than == version
+    assert plan.update.fields["override"] == "BLOCK"
+    assert plan.event["action"] is EventAction.OVERRIDE_SET
+    assert plan.event["referenceId"] == "r"
+    assert plan.event["statusAt"] == AT.replace(tzinfo=None)
+
+
+def test_expiry_takes_due_entries_off_and_keeps_the_next_one():
+    later = AT + timedelta(days=2)
+    user = {
+        "userId": "u1",
+        "nextExpiry": AT.replace(tzinfo=None),
+        "m": {
+            "s7": {"listed": True, "expiresAt": AT.replace(tzinfo=None)},
+            "s8": {"listed": True, "expiresAt": later.replace(tzinfo=None)},
+            "s9": {"listed": False, "expiresAt": AT.replace(tzinfo=None)},
+        },
+    }
+    update = plan_expiry(user, AT + timedelta(minutes=1))
+    assert update.segment_ids == (7,)
+    assert update.next_expiry == later
+    assert update.seen_next_expiry == user["nextExpiry"]
+    [event] = update.events
+    assert event["action"] is EventAction.EXPIRED and event["source"] is EventSource.EXPIRY
+    assert (event["before"]["listed"], event["after"]["listed"]) == (True, False)
+    assert event["actorKeyId"] is None
+    assert plan_expiry(user, AT - timedelta(minutes=1)) is None
