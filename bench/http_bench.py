@@ -159,13 +159,20 @@ def _user() -> dict[str, Any]:
 
 
 def _patch_store() -> None:
-    from seg_graphql.services import membership, segments
+    """Where the services make their stores: services/scope.py, or (in trees older than the
+    tenant Scope, served with --base) the services themselves."""
+    import importlib
 
     InMemorySegments.data = _segments()
     InMemoryUsers.doc = _user()
-    segments.SegmentStore = InMemorySegments  # type: ignore[misc]
-    membership.SegmentStore = InMemorySegments  # type: ignore[misc]
-    membership.UserStore = InMemoryUsers  # type: ignore[misc]
+    for name in ("scope", "segments", "membership"):
+        try:
+            module = importlib.import_module(f"seg_graphql.services.{name}")
+        except ImportError:
+            continue
+        for attribute, fake in (("SegmentStore", InMemorySegments), ("UserStore", InMemoryUsers)):
+            if hasattr(module, attribute):
+                setattr(module, attribute, fake)
 
 
 def _yoga_data(path: Path) -> None:
