@@ -3,7 +3,11 @@
 Each server is one process (one uvicorn worker, or one Node process) serving the same 50
 segments from the same in-memory objects (the embedded mock is never a benchmark backend)
 and checking the same API key:
-  ours          the lean endpoint: cached parse and validation, compiled execution, orjson
+  ours          the lean endpoint: cached parse and validation, compiled execution, orjson,
+                run as `seg-graphql serve` runs it: logging at info, so one access line per
+                request (text, to a file; --access-log json|off)
+  base          (with --base DIR) the same, from another source tree (DIR/src: e.g. a
+                `git worktree` of an earlier commit), for before/after figures in one run
   stock         strawberry.asgi.GraphQL with no extensions
   stock+limits  strawberry.asgi.GraphQL with QueryDepthLimiter, MaxAliasesLimiter, MaxTokensLimiter
   yoga          graphql-yoga 5 on Node (bench/yoga, locked; started when `node` is present)
@@ -16,6 +20,7 @@ Nothing is asserted.
 
     python bench/http_bench.py [--seconds 5] [--rounds 3] [--connections 16]
                                [--query list full membership] [--no-yoga]
+                               [--access-log text|json|off] [--base DIR]
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ KEY = "sgk_benchmark_key_0123456789abcdefghij"
 USER_ID = "bench-user"
 PYTHON_KINDS = ["ours", "stock", "stock+limits"]
 ALL_KINDS = [*PYTHON_KINDS, "yoga"]
+OURS = ("ours", "base")  # `base`: our server from another source tree (--base)
 QUERIES = {
     # what a segment picker asks for: ~150 fields per response
     "list": """query List { segments(first: 50) { edges { node { id name type } } } }""",
@@ -63,6 +69,7 @@ VARIABLES: dict[str, dict[str, Any]] = {
     "membership": {"userId": USER_ID, "ids": [str(i) for i in range(1, 41, 2)]},
 }
 KINDS = {"list": ALL_KINDS, "full": ALL_KINDS, "membership": ["ours", "stock"]}
+BASE_KINDS = {"list": ["base"], "full": ["base"], "membership": ["base"]}
 
 
 # ------------------------------------------------------------------ server side
@@ -152,13 +159,20 @@ def _user() -> dict[str, Any]:
 
 
 def _patch_store() -> None:
-    from seg_graphql.services import membership, segments
+    """Where the services make their stores: services/scope.py, or (in trees older than the
+    tenant Scope, served with --base) the services themselves."""
+    import importlib
 
     InMemorySegments.data = _segments()
     InMemoryUsers.doc = _user()
-    segments.SegmentStore = InMemorySegments  # type: ignore[misc]
-    membership.SegmentStore = InMemorySegments  # type: ignore[misc]
-    membership.UserStore = InMemoryUsers  # type: ignore[misc]
+    for name in ("scope", "segments", "membership"):
+        try:
+            module = importlib.import_module(f"seg_graphql.services.{name}")
+        except ImportError:
+            continue
+        for attribute, fake in (("SegmentStore", InMemorySegments), ("UserStore", InMemoryUsers)):
+            if hasattr(module, attribute):
+                setattr(module, attribute, fake)
 
 
 def _yoga_data(path: Path) -> None:
@@ -197,7 +211,7 @@ def _yoga_data(path: Path) -> None:
 
 def build_app(kind: str) -> Any:
     _patch_store()
-    if kind == "ours":
+    if kind in OURS:
         from seg_graphql.app import create_app
         from seg_graphql.config import Settings
 
@@ -254,18 +268,34 @@ def _stock_app(*, with_limits: bool) -> Any:
     return Starlette(lifespan=lifespan, routes=[Route("/graphql", graphql_app)])
 
 
-def serve(kind: str, port: int) -> None:
+def serve(kind: str, port: int, access_log: str, log_file: Path | None) -> None:
     import uvicorn
 
     application = build_app(kind)
     gc.collect()  # as `seg-graphql serve` does, for every Python server alike
     gc.freeze()
-    if kind == "ours":  # as `seg-graphql serve` runs it: uvicorn with the header deadline
+    if kind in OURS:  # as `seg-graphql serve` runs it: uvicorn with the header deadline
         from seg_graphql.web import serving
+
+        if access_log != "off" and log_file is not None:
+            _log_as_serve(access_log, log_file)
 
         serving.run(application, host="127.0.0.1", port=port, idle_timeout=30, log_level="warning")
         return
     uvicorn.run(application, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def _log_as_serve(log_format: str, log_file: Path) -> None:
+    """`seg-graphql serve`'s logging (level info), into a file rather than the terminal."""
+    import logging
+
+    from seg_graphql.logs import configure_logging
+
+    configure_logging("info", log_format)
+    stream = log_file.open("a", encoding="utf-8")
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(stream)
 
 
 # ------------------------------------------------------------------ driver side
@@ -356,15 +386,19 @@ def _start_yoga(port: int, data: Path) -> subprocess.Popen | None:
 
 
 def drive(args: argparse.Namespace) -> None:
-    ports = {kind: _free_port() for kind in ALL_KINDS}
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    procs = [
-        subprocess.Popen(
-            [sys.executable, __file__, "--serve", kind, "--port", str(ports[kind])], env=env
-        )
-        for kind in PYTHON_KINDS
-    ]
+    python_kinds = [*PYTHON_KINDS, *(["base"] if args.base else [])]
+    ports = {kind: _free_port() for kind in [*python_kinds, "yoga"]}
     workdir = Path(tempfile.mkdtemp(prefix="seg-bench-"))
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    procs = []
+    for kind in python_kinds:
+        command = [sys.executable, __file__, "--serve", kind, "--port", str(ports[kind])]
+        command += ["--access-log", args.access_log, "--log-file", str(workdir / f"{kind}.log")]
+        kind_env = env
+        if kind == "base":
+            source = str(Path(args.base).resolve() / "src")
+            kind_env = {**env, "PYTHONPATH": os.pathsep.join([source, env.get("PYTHONPATH", "")])}
+        procs.append(subprocess.Popen(command, env=kind_env))
     yoga = None
     if not args.no_yoga:
         _yoga_data(workdir / "data.json")
@@ -381,10 +415,13 @@ def drive(args: argparse.Namespace) -> None:
             f"strawberry-graphql {_version('strawberry-graphql')}; "
             f"{_node_versions() if yoga else 'no node'}; "
             f"{args.rounds} rounds x {args.seconds}s, {args.connections} connections, "
-            f"one server process each, load generator in its own process"
+            f"one server process each, load generator in its own process; "
+            f"our access log: {args.access_log}" + (f"; base: {args.base}" if args.base else "")
         )
         medians = {
-            name: _measure(name, [k for k in KINDS[name] if k in ports], ports, args)
+            name: _measure(
+                name, [k for k in KINDS[name] + BASE_KINDS[name] if k in ports], ports, args
+            )
             for name in args.query
         }
         print("\n" + _ratios(medians))
@@ -458,8 +495,17 @@ def _version(name: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--serve", choices=PYTHON_KINDS)
+    parser.add_argument("--serve", choices=[*PYTHON_KINDS, "base"])
     parser.add_argument("--port", type=int)
+    parser.add_argument("--log-file", type=Path)
+    parser.add_argument(
+        "--access-log",
+        choices=["text", "json", "off"],
+        default="text",
+        help="our servers log as `seg-graphql serve` does (info), in text or json; off: "
+        "logging left unconfigured (no access lines)",
+    )
+    parser.add_argument("--base", help="also serve ours from this source tree (DIR/src)")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
@@ -469,7 +515,7 @@ def main() -> None:
     parser.add_argument("--no-yoga", action="store_true", help="leave graphql-yoga out")
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.port)
+        serve(args.serve, args.port, args.access_log, args.log_file)
     else:
         drive(args)
 

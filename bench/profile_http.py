@@ -4,6 +4,7 @@ functions that hold the most samples themselves.
 
     pip install py-spy   # not a test dependency
     python bench/profile_http.py [--query list] [--seconds 10] [--connections 16]
+                                 [--access-log text|json|off] [--only generic|compiled]
 
 py-spy attaches to the server process (it needs ptrace rights: root, or
 kernel.yama.ptrace_scope=0). Nothing is asserted.
@@ -32,7 +33,12 @@ LAYERS = [
     ("our resolvers and services", "seg_graphql/services/"),
     ("our resolvers and services", "seg_graphql/domain/"),
     ("bench in-memory store", "http_bench.py"),
-    ("endpoint, auth, metrics", "seg_graphql/"),
+    ("access log", "seg_graphql/web/access_log.py"),
+    ("logging, structlog", "logging/"),
+    ("logging, structlog", "structlog/"),
+    ("metrics", "seg_graphql/web/metrics.py"),
+    ("uvicorn and httptools", "seg_graphql/web/serving.py"),
+    ("endpoint, auth", "seg_graphql/"),
     ("graphql-core", "graphql/"),
     ("strawberry", "strawberry/"),
     ("starlette", "starlette/"),
@@ -57,10 +63,9 @@ def profile(compiled: bool, args: argparse.Namespace, out: Path) -> None:
         "PYTHONUNBUFFERED": "1",
         "SEG_COMPILED_EXECUTION": "true" if compiled else "false",
     }
-    server = subprocess.Popen(
-        [sys.executable, str(HERE / "http_bench.py"), "--serve", "ours", "--port", str(port)],
-        env=env,
-    )
+    command = [sys.executable, str(HERE / "http_bench.py"), "--serve", "ours", "--port", str(port)]
+    command += ["--access-log", args.access_log, "--log-file", str(out.with_suffix(".log"))]
+    server = subprocess.Popen(command, env=env)
     try:
         http_bench._wait_ready(port)
         http_bench._load(port, args.query, 2.0, args.connections)  # warm up
@@ -120,13 +125,23 @@ def main() -> None:
     parser.add_argument("--query", choices=list(http_bench.QUERIES), default="list")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--access-log",
+        choices=["text", "json", "off"],
+        default="text",
+        help="our server logs as `seg-graphql serve` does (as in http_bench.py)",
+    )
+    parser.add_argument(
+        "--only", choices=["generic", "compiled"], help="profile one execution path only"
+    )
     args = parser.parse_args()
     if not Path(_py_spy()).exists():
         sys.exit("py-spy is not installed: pip install py-spy")
     folder = Path(tempfile.mkdtemp(prefix="seg-profile-"))
     print(f"query '{args.query}', {args.connections} connections, {args.seconds:.0f}s each")
     for compiled in (False, True):
-        profile(compiled, args, folder / f"{compiled}.txt")
+        if args.only in (None, "compiled" if compiled else "generic"):
+            profile(compiled, args, folder / f"{compiled}.txt")
     print(json.dumps({"raw profiles": str(folder)}))
 
 

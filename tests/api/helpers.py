@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from seg_graphql.domain.models import Role
 from tests.api.membership_queries import ADD_USERS, SET_STATUS, UPSERT
-from tests.api.queries import CREATE
+from tests.api.queries import ATTACH, CREATE
 
 
 async def create_segment(client, **input_):
@@ -34,3 +35,13 @@ async def add_users(client, segment_id, *entries):
 
 def gold_rules():
     return {"include": [{"field": "tier", "operator": "EQUALS", "value": "gold"}]}
+
+
+async def editor_of_one_segment(admin, client_for):
+    """An EDITOR key (user "ed") that may edit the STATIC segment `mine` (assigned to it)
+    and not `locked`: (editor, mine, locked)."""
+    mine = await create_segment(admin, name="Mine", type="STATIC", editableBy="ASSIGNED")
+    await upsert(admin, {"userId": "ed"})
+    await admin.data(ATTACH, {"segmentId": mine, "link": {"type": "USER", "id": "ed"}})
+    locked = await create_segment(admin, name="Locked", type="STATIC")
+    return await client_for("acme", Role.EDITOR, user_id="ed"), mine, locked

@@ -235,3 +235,14 @@ async def test_an_expired_key_is_refused(admin, monkeypatch):
     refused = await viewer.post(VIEWER)
     assert refused["_status"] == 401
     assert refused["errors"][0]["message"] == "the API key has expired"
+
+
+async def test_a_key_is_created_at_the_request_clock(admin, monkeypatch):
+    """The store takes the creation time from the caller's clock, not the wall clock."""
+    from datetime import UTC, datetime
+
+    from seg_graphql.domain import clock
+
+    monkeypatch.setattr(clock, "source", lambda: datetime(2030, 1, 2, 3, 4, 5, 678901, tzinfo=UTC))
+    key, _ = await create_key(admin, role="VIEWER")
+    assert key["createdAt"] == "2030-01-02T03:04:05.000Z"  # whole seconds, as before

@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 from seg_graphql.domain.models import Role
-from tests.api.helpers import create_segment, upsert
+from tests.api.helpers import create_segment, editor_of_one_segment, upsert
 from tests.api.import_helpers import (
     IMPORT_JOB,
     IMPORT_JOBS,
@@ -331,13 +331,7 @@ async def test_viewers_read_jobs_but_cannot_run_imports(admin, client_for):
 
 
 async def test_editors_import_only_into_segments_they_may_edit(admin, client_for):
-    mine = await create_segment(admin, name="Mine", type="STATIC", editableBy="ASSIGNED")
-    from tests.api.queries import ATTACH
-
-    await upsert(admin, {"userId": "ed"})
-    await admin.data(ATTACH, {"segmentId": mine, "link": {"type": "USER", "id": "ed"}})
-    locked = await create_segment(admin, name="Locked", type="STATIC")
-    editor = await client_for("acme", Role.EDITOR, user_id="ed")
+    editor, mine, locked = await editor_of_one_segment(admin, client_for)
     job = await run_import(
         editor, ndjson(update(mine, email_hash="h"), update(locked, email_hash="h"))
     )

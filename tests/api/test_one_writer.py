@@ -3,7 +3,8 @@ same list size, same list-limit error (one owner: services/membership_writes.py)
 
 from __future__ import annotations
 
-from tests.api.helpers import add_users, create_segment, upsert
+from seg_graphql.domain.errors import ErrorCode
+from tests.api.helpers import add_users, create_segment, editor_of_one_segment, upsert
 from tests.api.import_helpers import ndjson, run_import
 from tests.api.membership_queries import REMOVE_USERS, SEGMENT_HISTORY
 from tests.api.queries import GET
@@ -70,3 +71,54 @@ async def test_a_full_list_gives_the_same_error_to_the_api_and_an_import(admin, 
     limit = "lists at most 1 users (limit); it lists 1 and this adds 1"
     assert api_error["message"] == f"segment {by_api} {limit}"
     assert line_error["message"] == f"segment {by_import} {limit}"
+
+
+async def test_a_change_the_writer_refuses_is_reported_not_applied(admin, monkeypatch):
+    """The writer decides the edit right: what it refuses comes back as a userError and a
+    null membership, never as a change that happened."""
+    from seg_graphql.services import membership_writes
+
+    segment = await create_segment(admin, name="Refused", type="STATIC")
+    await upsert(admin, {"userId": "u1"})
+
+    def refuse(scope, segment):  # the service's own check passes; the writer's refuses
+        return membership_writes.Refusal(ErrorCode.FORBIDDEN, "refused by the writer")
+
+    monkeypatch.setattr(membership_writes, "refusal_to_edit", refuse)
+    added = await add_users(admin, segment, {"user": "u1"})
+    assert added["userErrors"] == [
+        {"field": "users.0", "message": "refused by the writer", "code": "FORBIDDEN"}
+    ]
+    assert added["memberships"] == [None]
+    assert await events(admin, segment) == []
+
+
+async def test_the_writer_decides_the_edit_right_once_per_segment(admin, monkeypatch):
+    from seg_graphql.services import membership_writes
+
+    asked = []
+    real = membership_writes.refusal_to_edit
+
+    def counted(scope, segment):
+        asked.append(segment.id)
+        return real(scope, segment)
+
+    monkeypatch.setattr(membership_writes, "refusal_to_edit", counted)
+    segment = await create_segment(admin, name="Once", type="STATIC")
+    await upsert(admin, *({"userId": f"u{i}"} for i in range(3)))
+    added = await add_users(admin, segment, *({"user": f"u{i}"} for i in range(3)))
+    assert added["userErrors"] == []
+    assert asked == [int(segment)]
+
+
+async def test_an_import_removing_an_unknown_user_needs_the_edit_right(admin, client_for):
+    """Nobody to take off the list: the line applies (nothing happens) where the key may
+    edit the segment, and is refused where it may not; the writer decides both."""
+    editor, mine, locked = await editor_of_one_segment(admin, client_for)
+    job = await run_import(
+        editor,
+        ndjson(line(mine, "DELETE", email_hash="nobody"), line(locked, "DELETE", email_hash="n")),
+    )
+    assert job["status"] == "PARTIAL"
+    assert [(e["line"], e["code"]) for e in job["errors"]] == [(2, "FORBIDDEN")]
+    assert await events(admin, mine) == await events(admin, locked) == []

@@ -3,6 +3,8 @@ the embedded store is no benchmark backend)."""
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +68,31 @@ def test_served_import_bench_prints_every_figure():
     assert "import: SUCCEEDED, 300 of 300 lines" in result.stdout, result.stdout
     for figure in ("lines/s", "/healthz:", "GraphQL segments(first: 1):", "worst"):
         assert figure in result.stdout, result.stdout
+
+
+ASGI = BENCH.with_name("asgi_bench.py")
+
+
+def test_asgi_bench_prints_cpu_per_request_and_logs_as_serve():
+    result = subprocess.run(
+        [sys.executable, str(ASGI), "--requests", "30", "--rounds", "1", "--log", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=clean_env(),
+    )
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^list: \d+ us CPU per request", result.stdout, re.M), result.stdout
+    log_file = Path(re.search(r"access log: (\S+)", result.stderr).group(1))
+    lines = [json.loads(line) for line in log_file.read_text().splitlines()]
+    access = [line for line in lines if line.get("logger") == "seg_graphql.access"]
+    assert len(access) >= 30 and access[-1]["status"] == 200 and access[-1]["operation"] == "List"
+    profiled = subprocess.run(
+        [sys.executable, str(ASGI), "--requests", "30", "--profile"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=clean_env(),
+    )
+    assert profiled.returncode == 0, profiled.stderr
+    assert "compiled execution" in profiled.stdout and "us per request" in profiled.stdout

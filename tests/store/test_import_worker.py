@@ -151,31 +151,45 @@ async def test_a_failing_batch_is_retried_before_the_job_is_given_up(store, monk
     job_id = await submit(store, "t", content)
     from seg_graphql.store.users import UserStore
 
-    real = UserStore.bulk_update
+    real = UserStore.write_entries
     failures = iter([True, False, True])
+    injected = []
 
     async def flaky(self, updates):
         await real(self, updates[: len(updates) // 2])  # half written, then the failure
         if next(failures, False):
+            injected.append(len(updates))
             raise ConnectionError("dropped")
         await real(self, updates)
 
-    monkeypatch.setattr(UserStore, "bulk_update", flaky)
+    monkeypatch.setattr(UserStore, "write_entries", flaky)
     monkeypatch.setattr("seg_graphql.jobs.imports.RETRY_DELAY_SECONDS", 0.0)
     assert await worker(store, "w").run_pending() == 1
+    assert len(injected) == 2  # the failures did reach the batches' writes
     assert await outcome(store, "t", job_id) == await outcome(store, "ref", None)
 
 
 async def test_events_of_a_replayed_batch_are_recorded_once(store):
     from bson import ObjectId
 
+    from seg_graphql.domain.history import EventAction, EventSource, MembershipEvent
+    from seg_graphql.domain.membership import Snapshot
     from seg_graphql.importer.applier import SegmentLines
     from seg_graphql.services.scope import Scope
 
     scope = Scope(store, principal("t"))
     lines = SegmentLines(scope, at=utc_now(), import_id=ObjectId(), resumed=False)
     events = [
-        {"_id": lines.event_id(n), "segmentId": 1, "userId": f"u{n}", "action": "LISTED"}
+        MembershipEvent(
+            1,
+            f"u{n}",
+            utc_now(),
+            EventAction.LISTED,
+            Snapshot(),
+            Snapshot(None, True),
+            EventSource.IMPORT,
+            id=lines.event_id(n),
+        )
         for n in (1, 2, 3)
     ]
     await lines.writer._record(events[1:2])

@@ -72,3 +72,75 @@ def test_the_check_sees_an_operator_and_a_driver(tmp_path):
         ]
     finally:
         planted.unlink()
+
+
+# The store's writes of users' membership state, and of their history events: called only by
+# their one owner (ARCHITECTURE.md: one owner per write), so that the edit right, the list
+# limit, the write order and the events are decided in one place.
+MEMBERSHIP_WRITES = {
+    "write_entries",
+    "write_entry_if_newer",
+    "expire_entries",
+    "remove_segment",
+    "record_once",
+}
+THE_WRITER = "services/membership_writes.py"
+
+
+def membership_writes(path: Path) -> list[str]:
+    name = path.relative_to(PACKAGE).as_posix()
+    if name == THE_WRITER:
+        return []
+    return [
+        f"{name}:{node.lineno} writes membership state ({node.attr})"
+        for node in ast.walk(ast.parse(path.read_text(), name))
+        if isinstance(node, ast.Attribute) and node.attr in MEMBERSHIP_WRITES
+    ]
+
+
+def test_membership_state_is_written_only_by_its_owner():
+    assert [v for path in modules_above_the_store() for v in membership_writes(path)] == []
+    assert membership_writes(PACKAGE / THE_WRITER) == []
+    planted = PACKAGE / "services" / "_planted_for_test.py"
+    planted.write_text("async def f(scope):\n    await scope.users.remove_segment(1)\n")
+    try:
+        assert membership_writes(planted) == [
+            "services/_planted_for_test.py:2 writes membership state (remove_segment)"
+        ]
+    finally:
+        planted.unlink()
+
+
+# Time conversions (zones, Unix seconds) are made in one place, domain/times.py.
+TIMES = "domain/times.py"
+CONVERSIONS = {"timestamp", "fromtimestamp", "utcfromtimestamp", "astimezone", "utcnow"}
+
+
+def time_conversions(path: Path) -> list[str]:
+    name = path.relative_to(PACKAGE).as_posix()
+    if name == TIMES:
+        return []
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), name)):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        if node.func.attr in CONVERSIONS:
+            found.append(f"{name}:{node.lineno} converts a time ({node.func.attr})")
+        elif any(keyword.arg == "tzinfo" for keyword in node.keywords):
+            found.append(f"{name}:{node.lineno} converts a time ({node.func.attr}(tzinfo=))")
+    return found
+
+
+def test_times_are_converted_only_in_domain_times():
+    every = sorted(PACKAGE.rglob("*.py"))
+    assert [v for path in every for v in time_conversions(path)] == []
+    assert time_conversions(PACKAGE / TIMES) == []
+    planted = PACKAGE / "domain" / "_planted_for_test.py"
+    planted.write_text("def f(at, n):\n    return int(at.timestamp()), at.replace(tzinfo=None)\n")
+    try:
+        assert sorted(time_conversions(planted)) == [
+            "domain/_planted_for_test.py:2 converts a time (replace(tzinfo=))",
+            "domain/_planted_for_test.py:2 converts a time (timestamp)",
+        ]
+    finally:
+        planted.unlink()

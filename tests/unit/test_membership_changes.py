@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from seg_graphql.domain.history import EventAction, EventSource
-from seg_graphql.domain.membership import UserStatus, status_version
+from seg_graphql.domain.membership import Entry, Snapshot, UserStatus, status_version
 from seg_graphql.domain.membership_changes import (
     Actor,
+    DueUser,
     ListAdd,
     ListRemove,
     Override,
@@ -18,6 +19,7 @@ from seg_graphql.domain.models import EditableBy, Principal, Role, Rules, Segmen
 
 AT = datetime(2026, 6, 1, 12, tzinfo=UTC)
 ACTOR = Actor(Principal("acme", Role.ADMIN, key_id="k1"), EventSource.API)
+SWEEP = Actor(Principal("acme", Role.ADMIN), EventSource.EXPIRY)
 STATIC = Segment(
     tenant="acme",
     id=7,
@@ -44,12 +46,9 @@ def test_a_list_add_stores_the_entry_and_records_listed():
     }
     assert plan.update.lower_next_expiry == expires and plan.update.create is None
     assert plan.entry.listed and plan.user["segs"] == [7]
-    assert plan.event["action"] is EventAction.LISTED
-    assert (plan.event["before"], plan.event["after"]) == (
-        {"override": None, "listed": False},
-        {"override": None, "listed": True},
-    )
-    assert plan.event["actorKeyId"] == "k1" and plan.event["source"] is EventSource.API
+    assert plan.event.action is EventAction.LISTED
+    assert (plan.event.before, plan.event.after) == (Snapshot(None, False), Snapshot(None, True))
+    assert plan.event.actor_key_id == "k1" and plan.event.source is EventSource.API
 
 
 def test_the_same_add_again_writes_but_records_no_event():
@@ -70,15 +69,15 @@ def test_a_user_created_by_an_import_line_carries_its_identity_and_event_id():
     )
     plan = plan_change(change, actor, AT)
     assert plan.update.create == {"userId": "imp-1", "emailHash": "h", "createdAt": AT}
-    assert plan.event["_id"] == "e3" and plan.event["description"] == "import x line 3"
+    assert plan.event.id == "e3" and plan.event.description == "import x line 3"
 
 
 def test_a_removal_unlists():
     listed = plan_change(ListAdd(STATIC, {"userId": "u1"}), ACTOR, AT).user
     plan = plan_change(ListRemove(STATIC, listed), ACTOR, AT)
     assert plan.update.fields == {"listed": False, "updatedAt": AT}
-    assert plan.event["action"] is EventAction.UNLISTED
-    assert plan.event["after"] == {"override": None, "listed": False}
+    assert plan.event.action is EventAction.UNLISTED
+    assert plan.event.after == Snapshot(None, False)
 
 
 def test_an_override_is_conditional_on_its_version():
@@ -87,28 +86,33 @@ def test_an_override_is_conditional_on_its_version():
     plan = plan_change(change, ACTOR, AT)
     assert plan.update.newer_than == version
     assert plan.update.fields["override"] == "BLOCK"
-    assert plan.event["action"] is EventAction.OVERRIDE_SET
-    assert plan.event["referenceId"] == "r"
-    assert plan.event["statusAt"] == AT.replace(tzinfo=None)
+    assert plan.event.action is EventAction.OVERRIDE_SET
+    assert plan.event.reference_id == "r"
+    assert plan.event.status_at == AT
 
 
 def test_expiry_takes_due_entries_off_and_keeps_the_next_one():
     later = AT + timedelta(days=2)
-    user = {
-        "userId": "u1",
-        "nextExpiry": AT.replace(tzinfo=None),
-        "m": {
-            "s7": {"listed": True, "expiresAt": AT.replace(tzinfo=None)},
-            "s8": {"listed": True, "expiresAt": later.replace(tzinfo=None)},
-            "s9": {"listed": False, "expiresAt": AT.replace(tzinfo=None)},
+    user = DueUser(
+        "u1",
+        {
+            7: Entry(listed=True, expires_at=AT),
+            8: Entry(listed=True, expires_at=later),
+            9: Entry(listed=False, expires_at=AT),
         },
-    }
-    update = plan_expiry(user, AT + timedelta(minutes=1))
+        AT,
+    )
+    update = plan_expiry(user, SWEEP, AT + timedelta(minutes=1))
     assert update.segment_ids == (7,)
     assert update.next_expiry == later
-    assert update.seen_next_expiry == user["nextExpiry"]
+    assert update.seen_next_expiry == AT
     [event] = update.events
-    assert event["action"] is EventAction.EXPIRED and event["source"] is EventSource.EXPIRY
-    assert (event["before"]["listed"], event["after"]["listed"]) == (True, False)
-    assert event["actorKeyId"] is None
-    assert plan_expiry(user, AT - timedelta(minutes=1)) is None
+    assert event.action is EventAction.EXPIRED and event.source is EventSource.EXPIRY
+    assert (event.before.listed, event.after.listed) == (True, False)
+    assert event.actor_key_id is None
+
+    # Nothing due after all: still an update, which moves the next expiry.
+    nothing = plan_expiry(user, SWEEP, AT - timedelta(minutes=1))
+    assert (nothing.segment_ids, nothing.events, nothing.next_expiry) == ((), [], AT)
+    gone = DueUser("u1", {7: Entry(listed=False, expires_at=AT)}, AT)
+    assert plan_expiry(gone, SWEEP, AT + timedelta(minutes=1)).next_expiry is None

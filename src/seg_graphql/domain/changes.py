@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import orjson
@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from seg_graphql.domain.json_values import check_json_shape
 from seg_graphql.domain.membership import UserStatus
+from seg_graphql.domain.times import from_unix_seconds, to_unix_ms, to_unix_seconds
 
 MAX_DATA_BAG_BYTES = 16 * 1024
 FUTURE_SKEW = timedelta(minutes=5)  # clocks differ; a timestamp further ahead is a mistake
@@ -40,7 +41,7 @@ class StatusChange(BaseModel):
         """Unix milliseconds of the change: the client's seconds, or the time received (to the
         millisecond, so a BLOCK then a RESET sent a moment later apply in that order)."""
         given = self.metadata.status_change_timestamp
-        return given * 1000 if given is not None else int(now.timestamp() * 1000)
+        return given * 1000 if given is not None else to_unix_ms(now)
 
 
 class ListEntry(BaseModel):
@@ -87,7 +88,7 @@ def expiry_of(expiration_ts: int | None, duration_minutes: int, now: datetime) -
     """The expiration timestamp wins whenever it is given, 0 (never) included; else the
     duration in minutes, where 0 means never too."""
     if expiration_ts is not None:
-        return datetime.fromtimestamp(expiration_ts, UTC) if expiration_ts else None
+        return from_unix_seconds(expiration_ts) if expiration_ts else None
     if duration_minutes:
         return now + timedelta(minutes=duration_minutes)
     return None
@@ -98,7 +99,7 @@ def check_timestamp(change: StatusChange, now: datetime) -> str | None:
     given = change.metadata.status_change_timestamp
     if given is not None and given > _MILLISECONDS_LOOK:
         return "statusChangeTimestamp looks like milliseconds; send Unix seconds"
-    if given is not None and given > (now + FUTURE_SKEW).timestamp():
+    if given is not None and given > to_unix_seconds(now + FUTURE_SKEW):
         return (
             f"statusChangeTimestamp {given} is in the future "
             f"(more than {int(FUTURE_SKEW.total_seconds())} seconds ahead)"
@@ -115,8 +116,8 @@ def check_expiration_ts(value: int | None, now: datetime, name: str) -> str | No
         return None
     if value > _MILLISECONDS_LOOK:
         return f"{name} looks like milliseconds; send Unix seconds"
-    if value <= now.timestamp():
+    if value <= to_unix_seconds(now):
         return f"{name} {value} is in the past"
-    if value > now.timestamp() + MAX_EXPIRATION_MINUTES * 60:
+    if value > to_unix_seconds(now) + MAX_EXPIRATION_MINUTES * 60:
         return f"{name} is more than ten years ahead"
     return None

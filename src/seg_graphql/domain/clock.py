@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from seg_graphql.domain.times import to_millisecond
+
 Clock = Callable[[], datetime]
 
 
@@ -18,5 +20,4 @@ source: Clock = system_time
 
 
 def utc_now() -> datetime:
-    now = source()
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+    return to_millisecond(source())

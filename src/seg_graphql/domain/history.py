@@ -11,9 +11,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from seg_graphql.domain.membership import EMPTY_SNAPSHOT, Entry
+from seg_graphql.domain.membership import Snapshot
 from seg_graphql.domain.models import Principal
-from seg_graphql.domain.times import naive_utc
 
 
 @dataclass(frozen=True)
@@ -38,34 +37,48 @@ class EventSource(StrEnum):
     EXPIRY = "EXPIRY"
 
 
-def event_document(
-    principal: Principal | None,
+@dataclass(frozen=True)
+class MembershipEvent:
+    """One recorded change of a user's membership of a segment (store/events.py keeps it)."""
+
+    segment_id: int
+    user_id: str
+    at: datetime
+    action: EventAction
+    before: Snapshot
+    after: Snapshot
+    source: EventSource
+    actor_key_id: str | None = None
+    actor_user_id: str | None = None
+    reference_id: str | None = None
+    description: str | None = None
+    status_at: datetime | None = None
+    id: Any = None  # given by the store; a replayed import line's chosen id, recorded once
+
+
+def event_of(
+    actor: Principal | None,
     segment_id: int,
     user_id: str,
     now: datetime,
     action: EventAction,
-    old: Entry | None,
-    new: Entry | None,
+    before: Snapshot,
+    after: Snapshot,
     source: EventSource,
-    *,
-    reference_id: str | None = None,
-    description: str | None = None,
-    status_at: datetime | None = None,
-) -> dict[str, Any]:
-    return {
-        "segmentId": segment_id,
-        "userId": user_id,
-        "at": naive_utc(now),
-        "action": action,
-        "before": old.snapshot(now) if old else dict(EMPTY_SNAPSHOT),
-        "after": new.snapshot(now) if new else dict(EMPTY_SNAPSHOT),
-        "source": source,
-        "actorKeyId": principal.key_id if principal else None,
-        "actorUserId": principal.user_id if principal else None,
-        "referenceId": reference_id,
-        "description": description,
-        "statusAt": naive_utc(status_at) if status_at else None,
-    }
+    **details: Any,
+) -> MembershipEvent:
+    return MembershipEvent(
+        segment_id,
+        user_id,
+        now,
+        action,
+        before,
+        after,
+        source,
+        actor_key_id=actor.key_id if actor else None,
+        actor_user_id=actor.user_id if actor else None,
+        **details,
+    )
 
 
 def with_entry(

@@ -62,6 +62,14 @@ def status_version(
 
 
 @dataclass(frozen=True)
+class Snapshot:
+    """A user's explicit state in a segment, as a history event records it."""
+
+    override: UserStatus | None = None
+    listed: bool = False  # on the list and not expired
+
+
+@dataclass(frozen=True)
 class Entry:
     """A user's explicit state in one segment, as stored under m.s<segmentId>."""
 
@@ -97,15 +105,9 @@ class Entry:
     def listed_live(self, now: datetime) -> bool:
         return self.listed and (self.expires_at is None or self.expires_at > now)
 
-    def snapshot(self, now: datetime) -> dict[str, Any]:
+    def snapshot(self, now: datetime) -> Snapshot:
         """The state a history event records."""
-        return {
-            "override": self.override.value if self.override else None,
-            "listed": self.listed_live(now),
-        }
-
-
-EMPTY_SNAPSHOT = {"override": None, "listed": False}
+        return Snapshot(self.override, self.listed_live(now))
 
 
 def entry_of(user_doc: Mapping[str, Any], segment_id: int) -> Entry | None:

@@ -11,8 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from seg_graphql.domain.history import EventAction, EventSource, event_document, with_entry
-from seg_graphql.domain.membership import Entry, UserStatus, entry_of
+from seg_graphql.domain.history import (
+    EventAction,
+    EventSource,
+    MembershipEvent,
+    event_of,
+    with_entry,
+)
+from seg_graphql.domain.membership import Entry, Snapshot, UserStatus, entry_of
 from seg_graphql.domain.models import Principal, Segment
 
 
@@ -39,7 +45,7 @@ class ListAdd:
 @dataclass(frozen=True)
 class ListRemove:
     segment: Segment
-    user: Mapping[str, Any]
+    user: Mapping[str, Any] | None  # None: no such user (an import's DELETE of an unknown one)
     note: str | None = None
     event_id: Any = None
 
@@ -57,7 +63,24 @@ class Override:
     description: str | None = None
 
 
-Change = ListAdd | ListRemove | Override
+@dataclass(frozen=True)
+class DueUser:
+    """A user the expiry sweep found due, as read: its entries by segment id and its stored
+    next expiry (the sweep's write applies only if that is still the stored one)."""
+
+    user_id: str
+    entries: Mapping[int, Entry]
+    next_expiry: datetime
+
+
+@dataclass(frozen=True)
+class Expire:
+    """The expiry sweep's change of one user: off every list whose entry has expired."""
+
+    user: DueUser
+
+
+Change = ListAdd | ListRemove | Override | Expire
 
 
 @dataclass(frozen=True)
@@ -77,7 +100,7 @@ class Planned:
     update: EntryUpdate
     user: dict[str, Any]  # the user document as the update leaves it
     entry: Entry | None  # the entry as the update leaves it
-    event: dict[str, Any] | None  # None when the entry's state does not change
+    event: MembershipEvent | None  # None when the entry's state does not change
 
 
 @dataclass(frozen=True)
@@ -89,7 +112,7 @@ class ExpiryUpdate:
     segment_ids: tuple[int, ...]
     next_expiry: datetime | None
     seen_next_expiry: datetime
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[MembershipEvent] = field(default_factory=list)
 
 
 def plan_change(change: Change, actor: Actor, at: datetime) -> Planned:
@@ -138,51 +161,54 @@ def plan_change(change: Change, actor: Actor, at: datetime) -> Planned:
     new = entry_of(after, segment_id)
     event = None
     if isinstance(change, Override) or _state(old) != _state(new):
-        event = event_document(
-            actor.principal, segment_id, user["userId"], at, action, old, new, actor.source, **extra
+        event = event_of(
+            actor.principal,
+            segment_id,
+            user["userId"],
+            at,
+            action,
+            old.snapshot(at) if old else Snapshot(),
+            new.snapshot(at) if new else Snapshot(),
+            actor.source,
+            id=getattr(change, "event_id", None),
+            **extra,
         )
-        if getattr(change, "event_id", None) is not None:
-            event = {"_id": change.event_id, **event}
     update = EntryUpdate(user["userId"], segment_id, fields, lower, create, newer_than)
     return Planned(update, after, new, event)
 
 
-def plan_expiry(user: Mapping[str, Any], now: datetime) -> ExpiryUpdate | None:
+def plan_expiry(due: DueUser, actor: Actor, now: datetime) -> ExpiryUpdate:
     """Takes the user off every list whose entry expired at `now`, with an EXPIRED event
-    each; None when nothing is due after all."""
+    each, and recomputes the user's next expiry. With nothing expired (an entry removed or
+    re-added before it expired leaves the stored next expiry behind) the update only moves
+    the next expiry: a user left due would be found again by every pass of every sweep."""
     expired: list[tuple[int, Entry]] = []
     remaining: list[datetime] = []
-    for key, raw in (user.get("m") or {}).items():
-        entry = Entry.from_doc(raw)
-        if entry is None or not entry.listed or entry.expires_at is None:
+    for segment_id, entry in due.entries.items():
+        if not entry.listed or entry.expires_at is None:
             continue
         if entry.expires_at <= now:
-            expired.append((int(key[1:]), entry))
+            expired.append((segment_id, entry))
         else:
             remaining.append(entry.expires_at)
-    if not expired:
-        return None
-    actor = Actor(None, EventSource.EXPIRY)
-    events = []
-    for segment_id, entry in expired:
-        event = event_document(
+    events = [
+        event_of(
             actor.principal,
             segment_id,
-            user["userId"],
+            due.user_id,
             now,
             EventAction.EXPIRED,
-            entry,
-            entry,
+            Snapshot(entry.override, listed=True),
+            Snapshot(entry.override, listed=False),
             actor.source,
         )
-        event["before"] = {**event["before"], "listed": True}
-        event["after"] = {**event["after"], "listed": False}
-        events.append(event)
+        for segment_id, entry in expired
+    ]
     return ExpiryUpdate(
-        user_id=user["userId"],
+        user_id=due.user_id,
         segment_ids=tuple(segment_id for segment_id, _ in expired),
         next_expiry=min(remaining) if remaining else None,
-        seen_next_expiry=user["nextExpiry"],
+        seen_next_expiry=due.next_expiry,
         events=events,
     )
 

@@ -8,8 +8,10 @@ too, so resolvers run and DataLoaders batch in the same order on both paths.
 
 from __future__ import annotations
 
+from abc import ABCMeta
 from collections.abc import Callable, Sequence
 from contextlib import suppress
+from types import CoroutineType, GeneratorType
 from typing import Any
 
 from graphql import (
@@ -18,12 +20,14 @@ from graphql import (
     GraphQLError,
     GraphQLID,
     GraphQLLeafType,
+    GraphQLObjectType,
     GraphQLString,
     Undefined,
     located_error,
 )
 from graphql.pyutils import Path, gather_with_cancel, inspect, is_iterable
 from graphql.pyutils.is_awaitable import is_async_iterable
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from seg_graphql.execution.runtime import Run, is_awaitable
 
@@ -31,6 +35,10 @@ Completer = Callable[[Run, Any, Path], Any]
 
 # Neither is an async iterable, and both are iterable: no need to ask.
 _PLAIN_SEQUENCES = (list, tuple)
+# What completed fields mostly are; is_awaitable answers False for these without a call.
+NEVER_AWAITABLE = frozenset({dict, list, str, int, float, bool, type(None)})
+# Classes whose instances graphql-core takes for errors or awaitables by their class.
+_NOT_PLAIN = (BaseException, CoroutineType, GeneratorType)
 
 
 def passthrough_type(type_: GraphQLLeafType) -> type | None:
@@ -111,6 +119,8 @@ def non_null_completer(inner: Completer, parent_name: str, field_name: str) -> C
                 raise TypeError(message)
             return body(run, result, path)
 
+        complete_present.fields = getattr(inner, "fields", None)  # type: ignore[attr-defined]
+        complete_present.plain = getattr(inner, "plain", None)  # type: ignore[attr-defined]
         return complete_present
 
     def complete(run: Run, result: Any, path: Path) -> Any:
@@ -124,7 +134,25 @@ def non_null_completer(inner: Completer, parent_name: str, field_name: str) -> C
     return complete
 
 
-def object_completer(fields: Sequence[Any]) -> Completer:
+def plain_class(type_: GraphQLObjectType) -> type | None:
+    """The Python class of `type_`'s objects, when graphql-core's questions about a value of
+    exactly that class (an error? null? awaitable?) all answer no, provided the instance's own
+    `__dict__` holds no `__await__`: the lists and fields holding such objects then complete
+    them with `execute_fields` at once. None when the class could answer otherwise."""
+    definition = (type_.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    cls = getattr(definition, "origin", None)
+    if not isinstance(cls, type) or issubclass(cls, _NOT_PLAIN):
+        return None
+    if hasattr(cls, "__await__") or hasattr(cls, "__getattr__"):
+        return None
+    if cls.__getattribute__ is not object.__getattribute__ or type(cls) not in (type, ABCMeta):
+        return None
+    if cls.__dictoffset__ == 0 or any("__class__" in vars(k) for k in cls.__mro__[:-1]):
+        return None  # no instance __dict__ to look into, or a class that lies about itself
+    return cls
+
+
+def object_completer(fields: Sequence[Any], plain: type | None) -> Completer:
     def body(run: Run, result: Any, path: Path) -> Any:
         return execute_fields(run, fields, result, path)
 
@@ -136,6 +164,8 @@ def object_completer(fields: Sequence[Any]) -> Completer:
         return execute_fields(run, fields, result, path)
 
     complete.body = body  # type: ignore[attr-defined]
+    complete.fields = fields  # type: ignore[attr-defined]
+    complete.plain = plain  # type: ignore[attr-defined]
     return complete
 
 
@@ -175,16 +205,23 @@ def _complete_iterable(
     awaitable_indices: list[int] = []
     iterator = iter(items)
     index = 0
+    plain = getattr(item, "plain", None)
+    fields = getattr(item, "fields", None)
     try:
         for value in iterator:
             item_path = Path(path, index, None)
-            if is_awaitable(value):
+            at_once = type(value) is plain and "__await__" not in value.__dict__
+            if not at_once and is_awaitable(value):
                 append(complete_awaitable(run, item, nullable, nodes, item_path, value))
                 awaitable_indices.append(index)
             else:
                 try:
-                    completed = item(run, value, item_path)
-                    if is_awaitable(completed):
+                    completed = (
+                        execute_fields(run, fields, value, item_path)  # type: ignore[arg-type]
+                        if at_once
+                        else item(run, value, item_path)
+                    )
+                    if type(completed) not in NEVER_AWAITABLE and is_awaitable(completed):
                         append(await_completed(run, nullable, nodes, item_path, completed))
                         awaitable_indices.append(index)
                     else:
@@ -305,14 +342,17 @@ def execute_fields(run: Run, fields: Sequence[Any], source: Any, path: Path | No
                 if type(value) is field.passthrough:
                     results[field.key] = value
                     continue
-                if type(value) is field.enum_class and value in field.enum_names:
-                    results[field.key] = field.enum_names[value]
+                # one lookup: an enum member hashes in Python code
+                if type(value) is field.enum_class and (
+                    (name := field.enum_names.get(value)) is not None
+                ):
+                    results[field.key] = name
                     continue
                 result = field.finish(run, value, path)
             else:
                 result = field.execute(run, source, path)
             results[field.key] = result
-            if is_awaitable(result):
+            if type(result) not in NEVER_AWAITABLE and is_awaitable(result):
                 awaitable_fields.append(field.key)
     except Exception:
         if awaitable_fields:

@@ -28,10 +28,12 @@ from strawberry.types.field import StrawberryField
 from strawberry.utils.await_maybe import await_maybe
 
 from seg_graphql.execution.completion import (
+    NEVER_AWAITABLE,
     Completer,
     await_completed,
     complete_awaitable,
     enum_names,
+    execute_fields,
     passthrough_type,
 )
 from seg_graphql.execution.runtime import Run, is_awaitable
@@ -54,10 +56,10 @@ class Document:
 class FieldPlan:
     """One response key of a selection set: `execute(run, source, parent_path)`.
 
-    A plain attribute holding a leaf also offers `attribute` (its Python name),
-    `passthrough` (a value type stored as is), and `finish` / `fail` (the rest of the
-    field's execution once the attribute is read, or when reading it raised), so the
-    object's loop reads it inline."""
+    A plain attribute also offers `attribute` (its Python name) and `finish` / `fail` (the
+    rest of the field's execution once the attribute is read, or when reading it raised),
+    so the object's loop reads it inline; one holding a leaf also `passthrough` (a value
+    type stored as is) and the names of an enum's members."""
 
     __slots__ = (
         "attribute",
@@ -94,6 +96,9 @@ def plan_field(
     resolve, strategy = _resolver(document, parent_type, field_def, details, nodes)
     nullable = not is_non_null_type(field_def.type)
     parent_name = parent_type.name
+    field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not leaf and strategy == "attribute" and field.default_resolver is getattr:
+        return _inline_object(key, parent_name, nodes, nullable, complete, field.python_name)
     if not (leaf and strategy in ("attribute", "typename")):
         return FieldPlan(key, _executor(key, parent_name, nodes, nullable, complete, resolve))
 
@@ -119,7 +124,6 @@ def plan_field(
         return finish(run, result, parent_path)
 
     plan = FieldPlan(key, execute)
-    field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
     if strategy == "attribute" and field.default_resolver is getattr:
         plan.attribute = field.python_name
         leaf_type = get_named_type(field_def.type)
@@ -128,6 +132,39 @@ def plan_field(
             plan.enum_class, plan.enum_names = enum
         plan.finish = finish
         plan.fail = fail
+    return plan
+
+
+def _inline_object(
+    key: str,
+    parent_name: str,
+    nodes: list[Any],
+    nullable: bool,
+    complete: Completer,
+    attribute: str,
+) -> FieldPlan:
+    """A plain attribute holding an object or a list (a connection's edges, an edge's node):
+    the object's loop reads it inline and `finish` does the rest of `_executor`'s work."""
+    complete_field = _field_completion(nullable, nodes, complete)
+
+    def finish(run: Run, result: Any, parent_path: Path | None) -> Any:
+        return complete_field(run, result, Path(parent_path, key, parent_name))
+
+    def fail(run: Run, raw_error: Exception, parent_path: Path | None) -> None:
+        run.handle_field_error(raw_error, nullable, nodes, Path(parent_path, key, parent_name))
+
+    def execute(run: Run, source: Any, parent_path: Path | None) -> Any:
+        try:
+            result = getattr(source, attribute)
+        except Exception as raw_error:
+            fail(run, raw_error, parent_path)
+            return None
+        return finish(run, result, parent_path)
+
+    plan = FieldPlan(key, execute)
+    plan.attribute = attribute
+    plan.finish = finish
+    plan.fail = fail
     return plan
 
 
@@ -140,22 +177,44 @@ def _executor(
     resolve: Resolve,
 ) -> Callable[[Run, Any, Path | None], Any]:
     """graphql-core's `execute_field`, minus what the plan already knows."""
+    complete_field = _field_completion(nullable, nodes, complete)
 
     def execute(run: Run, source: Any, parent_path: Path | None) -> Any:
         path = Path(parent_path, key, parent_name)
         try:
             result = resolve(run, source, path)
-            if is_awaitable(result):
+        except Exception as raw_error:
+            run.handle_field_error(raw_error, nullable, nodes, path)
+            return None
+        return complete_field(run, result, path)
+
+    return execute
+
+
+def _field_completion(
+    nullable: bool, nodes: list[Any], complete: Completer
+) -> Callable[[Run, Any, Path], Any]:
+    """The rest of graphql-core's `execute_field` once the field resolved: complete the
+    value, or its awaitable; a field error nulls the field (or raises, when non-null)."""
+    plain = getattr(complete, "plain", None)  # see completion.plain_class
+    fields = getattr(complete, "fields", None)
+
+    def complete_field(run: Run, result: Any, path: Path) -> Any:
+        try:
+            if type(result) is plain and "__await__" not in result.__dict__:
+                completed = execute_fields(run, fields, result, path)  # type: ignore[arg-type]
+            elif is_awaitable(result):
                 return complete_awaitable(run, complete, nullable, nodes, path, result)
-            completed = complete(run, result, path)
-            if is_awaitable(completed):
+            else:
+                completed = complete(run, result, path)
+            if type(completed) not in NEVER_AWAITABLE and is_awaitable(completed):
                 return await_completed(run, nullable, nodes, path, completed)
             return completed
         except Exception as raw_error:
             run.handle_field_error(raw_error, nullable, nodes, path)
             return None
 
-    return execute
+    return complete_field
 
 
 def _resolver(

@@ -46,6 +46,7 @@ from seg_graphql.execution.completion import (
     list_completer,
     non_null_completer,
     object_completer,
+    plain_class,
 )
 from seg_graphql.execution.fields import Document, FieldPlan, plan_field
 
@@ -187,7 +188,8 @@ class _Planner:
                 type_,
                 details,
             )
-            return object_completer(self.fields(type_, collected.grouped_field_set)), False
+            fields = self.fields(type_, collected.grouped_field_set)
+            return object_completer(fields, plain_class(type_)), False
         raise Unsupported(f"abstract type {type_}")
 
 

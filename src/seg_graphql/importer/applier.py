@@ -26,7 +26,7 @@ from seg_graphql.domain.inputs import MAX_BATCH
 from seg_graphql.domain.membership_changes import Change, ListAdd, ListRemove
 from seg_graphql.domain.models import Segment
 from seg_graphql.importer.parsers import NOT_AN_OBJECT, Record
-from seg_graphql.services.membership_writes import MembershipWriter, refusal_to_edit
+from seg_graphql.services.membership_writes import MembershipWriter
 from seg_graphql.services.scope import Scope
 from seg_graphql.services.users import UserService
 
@@ -111,15 +111,7 @@ class SegmentLines:
             user = next((found[k] for k in command.user_keys() if k in found), None)
             note = f"import {self._import_id} line {line}"
             if command.operation is Operation.DELETE:
-                if user is not None:
-                    change: Change = ListRemove(segment, user, note, self.event_id(line))
-                else:  # nobody to take off the list, if the key may edit it
-                    refusal = refusal_to_edit(self._scope, segment)
-                    if refusal:
-                        problems.append(LineProblem(line, refusal.code.value, refusal.message))
-                    else:
-                        applied += 1
-                    continue
+                change: Change = ListRemove(segment, user, note, self.event_id(line))
             else:
                 if user is None:
                     user = {"userId": command.new_user_id(), **command.identity_fields()}

@@ -16,11 +16,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from itertools import groupby
-from operator import itemgetter
 
 from seg_graphql.domain.clock import utc_now
 from seg_graphql.domain.history import EventSource
+from seg_graphql.domain.membership_changes import Expire
 from seg_graphql.jobs.periodic import Periodic
 from seg_graphql.services.membership_writes import MembershipWriter
 from seg_graphql.services.scope import Scope
@@ -50,16 +49,17 @@ class ListExpirySweeper:
         """Expires what is due; returns how many list entries expired."""
         now = self._clock()
         expired_total = 0
-        # Each pass moves every due user's nextExpiry past now (or to null), so passes end;
-        # the bound only caps one sweep's work under a flood of concurrent writes.
+        # Each pass moves every due user's nextExpiry past now (or to null), even one with
+        # nothing expired, so passes end; the bound only caps one sweep's work under a flood
+        # of concurrent writes.
         for _ in range(MAX_PASSES):
             due = await self._due.find(now, BATCH)
-            by_tenant = groupby(sorted(due, key=itemgetter("tenant")), key=itemgetter("tenant"))
-            for tenant, users in by_tenant:
+            for tenant, users in sorted(due.items()):
                 scope = Scope.system(self._store, tenant, clock=self._clock)
                 writer = MembershipWriter(scope, EventSource.EXPIRY)
-                expired_total += len(await writer.expire_due(list(users), now))
-            if len(due) < BATCH:
+                outcomes = await writer.apply([Expire(user) for user in users], at=now)
+                expired_total += sum(len(outcome.expired) for outcome in outcomes)
+            if sum(len(users) for users in due.values()) < BATCH:
                 break
         return expired_total
 

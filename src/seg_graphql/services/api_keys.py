@@ -60,6 +60,7 @@ class ApiKeyService:
             team_ids=parsed.team_ids,
             name=parsed.name,
             expires_at=parsed.expires_at,
+            now=self._now(),
             created_by=self.principal.key_id,
         )
 

@@ -14,7 +14,7 @@ from typing import Any
 from seg_graphql.domain.clock import utc_now
 from seg_graphql.domain.errors import forbidden, unauthenticated
 from seg_graphql.domain.models import EditableBy, LinkType, Principal, Role, Segment
-from seg_graphql.domain.times import naive_utc
+from seg_graphql.domain.times import naive_utc, to_millisecond
 from seg_graphql.store.api_keys import ApiKeyStore
 
 KEY_PREFIX = "sgk_"
@@ -57,6 +57,7 @@ async def mint_key(
     key: str | None = None,
     expires_at: datetime | None = None,
     created_by: str | None = None,
+    now: datetime | None = None,
 ) -> MintedKey:
     validate_tenant(tenant)
     key = key or KEY_PREFIX + secrets.token_urlsafe(32)
@@ -72,18 +73,14 @@ async def mint_key(
         team_ids=list(team_ids or []),
         name=name,
         prefix=key[:PREFIX_LENGTH],
-        expires_at=_to_millisecond(naive_utc(expires_at)) if expires_at else None,
+        expires_at=to_millisecond(naive_utc(expires_at)) if expires_at else None,
         created_by=created_by,
+        created_at=now or utc_now(),
     )
     principal = Principal(
         tenant=tenant, role=role, user_id=user_id, team_ids=frozenset(team_ids or []), key_id=key_id
     )
     return MintedKey(key=key, key_id=key_id, principal=principal, metadata=metadata)
-
-
-def _to_millisecond(moment: datetime) -> datetime:
-    # MongoDB keeps milliseconds: the reply to a create then equals every later read.
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 class Authenticator:

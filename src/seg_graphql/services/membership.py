@@ -16,7 +16,7 @@ from seg_graphql.domain.changes import (
     check_timestamp,
 )
 from seg_graphql.domain.errors import ErrorCode, Problem, UserInputError
-from seg_graphql.domain.history import EventSource, HistoryOf
+from seg_graphql.domain.history import EventSource, HistoryOf, MembershipEvent
 from seg_graphql.domain.identifiers import parse_numeric_id
 from seg_graphql.domain.inputs import MAX_BATCH, parse_batch
 from seg_graphql.domain.membership import (
@@ -278,7 +278,7 @@ class MembershipService:
 
     async def history_page(
         self, about: HistoryOf, *, before: str | None, limit: int
-    ) -> list[dict[str, Any]]:
+    ) -> list[MembershipEvent]:
         """Membership events of one segment or one user, newest first."""
         return await self._scope.events.page(about, before=before, limit=limit)
 
@@ -352,5 +352,9 @@ def _batch_result(
 ) -> BatchResult:
     results: list[StatusResult | None] = [None] * size
     for index, outcome in zip(targets, outcomes, strict=True):
-        results[index] = StatusResult(segment, outcome.user, True, outcome.entry)
+        if outcome.refusal is not None:
+            refusal = outcome.refusal
+            problems.append(Problem(refusal.code, refusal.message, ("users", index)))
+        else:
+            results[index] = StatusResult(segment, outcome.user, outcome.applied, outcome.entry)
     return BatchResult(results=results, problems=problems, segment=segment)

@@ -13,11 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from seg_graphql.domain.errors import ErrorCode, UserInputError
-from seg_graphql.domain.history import EventSource
+from seg_graphql.domain.history import EventSource, MembershipEvent
 from seg_graphql.domain.membership import Entry, entry_of
 from seg_graphql.domain.membership_changes import (
     Actor,
     Change,
+    Expire,
     ListAdd,
     ListRemove,
     Override,
@@ -40,13 +41,14 @@ class Refusal:
 
 @dataclass
 class Outcome:
-    """What became of one change: applied (or already true), or refused, or (an override)
-    not applied because a newer one is stored."""
+    """What became of one change: applied (or already true), or refused, or (an override,
+    an expiry) not applied because a newer write is stored."""
 
     applied: bool
-    user: dict[str, Any]  # as the change left it (as read, when not applied)
+    user: dict[str, Any]  # as the change left it (as read, when not applied); an expiry: userId
     entry: Entry | None
     refusal: Refusal | None = None
+    expired: tuple[int, ...] = ()  # an expiry: the segments whose lists the user left
 
 
 def refusal_to_edit(scope: Scope, segment: Segment) -> Refusal | None:
@@ -92,11 +94,18 @@ class MembershipWriter:
     ) -> list[Outcome]:
         """Applies the changes in order, each on the user as the earlier ones leave it.
         A change over the list limit is refused alone, or, given `refuse_all_when_full`
-        (the error's path), the whole batch is refused before anything is written."""
-        overrides = [c for c in changes if isinstance(c, Override)]
-        if overrides:
+        (the error's path), the whole batch is refused before anything is written.
+        Overrides and expiries are conditional writes, each applied in a batch of its own."""
+        kinds = {type(change) for change in changes}
+        if len(kinds) > 1 and kinds & {Override, Expire}:
+            raise ValueError("overrides and expiries are applied in batches of their own")
+        if Override in kinds:
             return await self._apply_overrides(changes, at)
-        editable = [c for c in changes if refusal_to_edit(self._scope, c.segment) is None]
+        if Expire in kinds:
+            return await self._expire(changes, at)
+        refusals = self._refusals(changes)
+        # The lists this batch may change (a removal of nobody changes none).
+        editable = [c for c in changes if refusals[c.segment.id] is None and c.user is not None]
         counted = await self._count_lists(editable, every=self._replayable)
         moved: Counter[int] = Counter()  # how much this batch grows (shrinks) each list
         adding: Counter[int] = Counter()
@@ -105,12 +114,15 @@ class MembershipWriter:
         planned = []
         for change in changes:
             segment = change.segment
+            refusal = refusals[segment.id]
+            if change.user is None:  # nobody to take off the list, once the key may edit it
+                outcomes.append(Outcome(refusal is None, {}, None, refusal))
+                continue
             user = state.get(change.user["userId"])
             if user is not None and isinstance(change, ListAdd):
                 change = replace(change, user=user, creates=False)
             elif user is not None:
                 change = replace(change, user=user)
-            refusal = refusal_to_edit(self._scope, segment)
             was_listed = (entry_of(change.user, segment.id) or Entry()).listed
             if refusal is None and isinstance(change, ListAdd) and not was_listed:
                 adding[segment.id] += 1
@@ -146,29 +158,39 @@ class MembershipWriter:
         await self._move_list_sizes(editable, moved, counted, at)
         return outcomes
 
-    async def expire_due(self, users: Sequence[dict[str, Any]], now: datetime) -> list[int]:
-        """Takes the users off the lists whose entries expired at `now`; the segments whose
-        lists lost an entry, once per entry (only the sweep whose update landed counts it)."""
-        left: list[int] = []
-        for user in users:
-            update = plan_expiry(user, now)
-            # The write decides (two sweeps may race): its events only after it landed.
-            if update is None or not await self._scope.users.expire_entries(update):
-                continue
-            await self._scope.events.record(update.events)
-            left.extend(update.segment_ids)
-        for segment_id, count in sorted(Counter(left).items()):
-            await self._scope.segments.change_list_size(segment_id, now, by=-count)
-        return left
+    async def drop_segment(self, segment_id: int) -> None:
+        """A deleted segment's entries leave every user document (ids are never reused, so
+        they would be harmless; removing them keeps documents small). No event is written:
+        the history is the record of what happened while the segment existed, and stays. A
+        user's next expiry may then name a dropped entry: the sweep recomputes it when due."""
+        await self._scope.users.remove_segment(segment_id)
+
+    async def _expire(self, changes: Sequence[Expire], at: datetime) -> list[Outcome]:
+        """Takes each user off the lists whose entries expired at `at`. Two sweeps may race:
+        the write decides (the user's next expiry is still the one read), so its events
+        follow it, and a list shrinks once per entry, by the sweep whose write landed."""
+        outcomes: list[Outcome] = []
+        left: Counter[int] = Counter()
+        for change in changes:
+            update = plan_expiry(change.user, self._actor, at)
+            landed = await self._scope.users.expire_entries(update)
+            if landed:
+                await self._scope.events.record(update.events)
+                left.update(update.segment_ids)
+            expired = update.segment_ids if landed else ()
+            outcomes.append(Outcome(landed, {"userId": update.user_id}, None, expired=expired))
+        for segment_id, count in sorted(left.items()):
+            await self._scope.segments.change_list_size(segment_id, at, by=-count)
+        return outcomes
 
     async def _apply_overrides(self, changes: Sequence[Change], at: datetime) -> list[Outcome]:
         """Each override is written only over an older version (out-of-order delivery is
         normal), so the write decides whether it applies: its event follows the write."""
         outcomes: list[Outcome] = []
         events = []
+        refusals = self._refusals(changes)
         for change in changes:
-            assert isinstance(change, Override), "overrides are applied in batches of their own"
-            refusal = refusal_to_edit(self._scope, change.segment)
+            refusal = refusals[change.segment.id]
             if refusal is not None:
                 outcomes.append(Outcome(False, dict(change.user), None, refusal))
                 continue
@@ -183,6 +205,11 @@ class MembershipWriter:
             events.append(plan.event)
         await self._scope.events.record(events)
         return outcomes
+
+    def _refusals(self, changes: Sequence[Change]) -> dict[int, Refusal | None]:
+        """The edit right, decided once per segment of the batch."""
+        segments = {c.segment.id: c.segment for c in changes}
+        return {i: refusal_to_edit(self._scope, segment) for i, segment in segments.items()}
 
     async def _count_lists(self, changes: Sequence[Change], *, every: bool) -> set[int]:
         """Counts, in one command, the lists not counted yet: those a change may grow (for
@@ -213,7 +240,7 @@ class MembershipWriter:
             else:
                 await self._scope.segments.change_list_size(segment_id, at, by=moved[segment_id])
 
-    async def _record(self, events: list[dict[str, Any]]) -> None:
+    async def _record(self, events: list[MembershipEvent]) -> None:
         if not self._replayable:
             await self._scope.events.record(events)
         elif self._maybe_repeated:

@@ -8,6 +8,7 @@ from typing import Any
 
 from seg_graphql.domain.errors import ErrorCode, UserInputError, bad_input, not_found
 from seg_graphql.domain.fql import parse_fql
+from seg_graphql.domain.history import EventSource
 from seg_graphql.domain.inputs import LinkCreate, SegmentCreate, SegmentUpdate, parse_model
 from seg_graphql.domain.models import (
     Link,
@@ -20,6 +21,7 @@ from seg_graphql.domain.models import (
 )
 from seg_graphql.domain.rules import validate_rules
 from seg_graphql.services.auth import require_edit, require_role
+from seg_graphql.services.membership_writes import MembershipWriter
 from seg_graphql.services.scope import Scope
 from seg_graphql.store.errors import DuplicateKey
 from seg_graphql.store.segments import segment_changes
@@ -42,6 +44,7 @@ class SegmentService:
         self._counters = scope.counters
         self._users = scope.users
         self._now = scope.now
+        self._writer = MembershipWriter(scope, EventSource.API)
 
     # ------------------------------------------------------------ reads
 
@@ -145,9 +148,7 @@ class SegmentService:
             )
         if await self._segments.delete(segment_id):
             await self._counters.release_slot(_SLOT)
-            # Ids are never reused, so leftover entries would be harmless; removing them keeps
-            # user documents small. History stays: it is the record of what happened.
-            await self._users.remove_segment(segment_id)
+            await self._writer.drop_segment(segment_id)
         return segment
 
     async def attach_link(self, segment_id: int, data: Mapping[str, Any]) -> Segment:

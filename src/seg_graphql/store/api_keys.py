@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
@@ -33,6 +33,7 @@ class ApiKeyStore:
         prefix: str | None = None,
         expires_at: datetime | None = None,
         created_by: str | None = None,
+        created_at: datetime,
     ) -> dict[str, Any]:
         document = {
             "_id": ObjectId(),
@@ -44,7 +45,7 @@ class ApiKeyStore:
             "teamIds": team_ids,
             "name": name,
             "prefix": prefix,
-            "createdAt": naive_utc(datetime.now(UTC)).replace(microsecond=0),
+            "createdAt": naive_utc(created_at).replace(microsecond=0),
             "createdBy": created_by,
             "expiresAt": expires_at,
             "lastUsedAt": None,

@@ -18,7 +18,7 @@ from seg_graphql.domain.models import (
     SegmentSelection,
     SegmentType,
 )
-from seg_graphql.domain.times import aware_utc, naive_utc
+from seg_graphql.domain.times import aware_utc, naive_utc, to_millisecond
 from seg_graphql.store.errors import duplicates_as_domain
 from seg_graphql.store.scoped import TenantCollection
 
@@ -220,14 +220,14 @@ def from_document(doc: Mapping[str, Any]) -> Segment:
                 id=link["id"],
                 type=LinkType(link["type"]),
                 target_id=link["targetId"],
-                created_at=_aware(link["createdAt"]),
+                created_at=aware_utc(link["createdAt"]),
             )
             for link in doc.get("links") or []
         ],
         estimated_size=int(doc.get("estimatedSize") or 0),
-        estimated_size_updated_at=_aware(doc.get("estimatedSizeUpdatedAt")),
-        created_at=_aware(doc["createdAt"]),
-        updated_at=_aware(doc["updatedAt"]),
+        estimated_size_updated_at=aware_utc(doc.get("estimatedSizeUpdatedAt")),
+        created_at=aware_utc(doc["createdAt"]),
+        updated_at=aware_utc(doc["updatedAt"]),
     )
 
 
@@ -266,11 +266,7 @@ def _naive(moment: datetime | None) -> datetime | None:
     # MongoDB keeps UTC without a zone; keep microseconds out so both stores round-trip equal.
     if moment is None:
         return None
-    return naive_utc(moment).replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    return aware_utc(moment)
+    return to_millisecond(naive_utc(moment))
 
 
 class StaleEstimates:

@@ -8,9 +8,9 @@ from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
 
-from seg_graphql.domain.membership import entry_path
-from seg_graphql.domain.membership_changes import EntryUpdate, ExpiryUpdate
-from seg_graphql.domain.times import naive_utc
+from seg_graphql.domain.membership import Entry, entry_path
+from seg_graphql.domain.membership_changes import DueUser, EntryUpdate, ExpiryUpdate
+from seg_graphql.domain.times import aware_utc, naive_utc
 from seg_graphql.domain.users import UserProfile, lookup_order
 from seg_graphql.store.scoped import TenantCollection
 
@@ -98,11 +98,6 @@ class UserStore:
                     found[ref] = index[(field, value)]
                     break
         return found
-
-    async def bulk_update(
-        self, updates: Sequence[tuple[Mapping[str, Any], Mapping[str, Any], bool]]
-    ) -> None:
-        await self._users.bulk_update(updates, self._max_batch)
 
     async def page(
         self, query: Mapping[str, Any], *, after: str | None, limit: int
@@ -232,8 +227,24 @@ class DueForExpiry:
     def __init__(self, db: Any) -> None:
         self._users = db["users"]
 
-    async def find(self, now: datetime, limit: int) -> list[dict[str, Any]]:
+    async def find(self, now: datetime, limit: int) -> dict[str, list[DueUser]]:
+        """At most `limit` due users, by tenant."""
         cursor = self._users.find(
-            {"nextExpiry": {"$ne": None, "$lte": naive_utc(now)}}, {"_id": False}
+            {"nextExpiry": {"$ne": None, "$lte": naive_utc(now)}},
+            {"_id": False, "tenant": True, "userId": True, "nextExpiry": True, "m": True},
         ).limit(limit)
-        return await cursor.to_list(limit)
+        due: dict[str, list[DueUser]] = {}
+        for doc in await cursor.to_list(limit):
+            user = DueUser(doc["userId"], _entries(doc), aware_utc(doc["nextExpiry"]))
+            due.setdefault(doc["tenant"], []).append(user)
+        return due
+
+
+def _entries(doc: Mapping[str, Any]) -> dict[int, Entry]:
+    """A user document's entries (m.s<segmentId>) by segment id."""
+    entries = {}
+    for key, raw in (doc.get("m") or {}).items():
+        entry = Entry.from_doc(raw)
+        if entry is not None:
+            entries[int(key.removeprefix("s"))] = entry
+    return entries

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pymongo
 from prometheus_client import (
@@ -82,6 +83,9 @@ class Metrics:
         )
         self.queue_probe: QueueProbe | None = None
         self._names: set[str] = set()
+        # (operation, outcome) -> its request counter and latency histogram; bounded as the
+        # labels are (operation names above, outcomes by the fixed set of error codes)
+        self._series: dict[tuple[str, str], tuple[Any, Any]] = {}
         self._commands: set[str] = set()
 
     def operation_label(self, record: AccessRecord) -> str:
@@ -98,8 +102,14 @@ class Metrics:
     def observe(self, record: AccessRecord, seconds: float) -> None:
         operation = self.operation_label(record)
         outcome = record.codes[0].lower() if record.codes else "ok"
-        self.requests.labels(operation, outcome).inc()
-        self.latency.labels(operation).observe(seconds)
+        series = self._series.get((operation, outcome))
+        if series is None:  # labels() validates and locks on every call: once per pair here
+            series = self._series[operation, outcome] = (
+                self.requests.labels(operation, outcome),
+                self.latency.labels(operation),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
 
     def store_command(self, name: str, seconds: float, ok: bool) -> None:
         if name not in self._commands:

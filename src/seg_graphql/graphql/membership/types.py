@@ -11,9 +11,11 @@ import strawberry
 from seg_graphql.domain import models
 from seg_graphql.domain.errors import bad_input
 from seg_graphql.domain.history import HistoryOf
+from seg_graphql.domain.history import MembershipEvent as DomainEvent
 from seg_graphql.domain.membership import Entry
 from seg_graphql.domain.membership import MembershipState as DomainState
-from seg_graphql.domain.times import aware_utc
+from seg_graphql.domain.membership import Snapshot as DomainSnapshot
+from seg_graphql.domain.times import to_unix_seconds
 from seg_graphql.graphql.connections import Connection, Edge
 from seg_graphql.graphql.context import Info
 from seg_graphql.graphql.pagination import encode_key, start_key
@@ -88,7 +90,7 @@ class Membership:
             data_bag=entry.data_bag if entry.listed else None,
             reference_id=entry.reference_id,
             description=entry.description,
-            status_change_timestamp=int(entry.status_at.timestamp()) if entry.status_at else None,
+            status_change_timestamp=to_unix_seconds(entry.status_at) if entry.status_at else None,
             updated_at=entry.updated_at,
         )
 
@@ -155,31 +157,27 @@ class MembershipEvent:
         return User.from_document(doc) if doc else None
 
     @classmethod
-    def from_document(cls, doc: dict[str, Any]) -> MembershipEvent:
-        status_at = doc.get("statusAt")
+    def from_domain(cls, event: DomainEvent) -> MembershipEvent:
         return cls(
-            id=strawberry.ID(str(doc["_id"])),
-            segment_id=strawberry.ID(str(doc["segmentId"])),
-            user_id=doc["userId"],
-            at=aware_utc(doc["at"]),
-            action=EventAction(doc["action"]),
-            before=_snapshot(doc.get("before")),
-            after=_snapshot(doc.get("after")),
-            source=EventSource(doc["source"]),
-            actor_key_id=doc.get("actorKeyId"),
-            actor_user_id=doc.get("actorUserId"),
-            reference_id=doc.get("referenceId"),
-            description=doc.get("description"),
-            status_change_timestamp=int(aware_utc(status_at).timestamp()) if status_at else None,
+            id=strawberry.ID(str(event.id)),
+            segment_id=strawberry.ID(str(event.segment_id)),
+            user_id=event.user_id,
+            at=event.at,
+            action=EventAction(event.action),
+            before=_snapshot(event.before),
+            after=_snapshot(event.after),
+            source=EventSource(event.source),
+            actor_key_id=event.actor_key_id,
+            actor_user_id=event.actor_user_id,
+            reference_id=event.reference_id,
+            description=event.description,
+            status_change_timestamp=to_unix_seconds(event.status_at) if event.status_at else None,
         )
 
 
-def _snapshot(doc: dict[str, Any] | None) -> MembershipSnapshot:
-    doc = doc or {}
-    override = doc.get("override")
-    return MembershipSnapshot(
-        override=UserStatus(override) if override else None, listed=bool(doc.get("listed"))
-    )
+def _snapshot(snapshot: DomainSnapshot) -> MembershipSnapshot:
+    override = UserStatus(snapshot.override) if snapshot.override else None
+    return MembershipSnapshot(override=override, listed=snapshot.listed)
 
 
 @strawberry.type(description="A membership change in a page of history.")
@@ -201,13 +199,13 @@ class MembershipEventConnection(Connection[MembershipEvent]):
         if before is not None and not _is_object_id(before):
             raise bad_input("not a valid cursor for this list", ("after",))
         membership = info.context.membership
-        docs = await membership.history_page(about, before=before, limit=first + 1)
+        events = await membership.history_page(about, before=before, limit=first + 1)
         return cls.of(
-            docs[:first],
-            lambda d: MembershipEventEdge(
-                cursor=encode_key("event", str(d["_id"])), node=MembershipEvent.from_document(d)
+            events[:first],
+            lambda e: MembershipEventEdge(
+                cursor=encode_key("event", str(e.id)), node=MembershipEvent.from_domain(e)
             ),
-            has_next=len(docs) > first,
+            has_next=len(events) > first,
             has_previous=before is not None,
             count_total=lambda: membership.history_count(about),
         )
