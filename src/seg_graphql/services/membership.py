@@ -28,6 +28,7 @@ from seg_graphql.domain.membership import (
 )
 from seg_graphql.domain.membership_changes import ListAdd, ListRemove, Override
 from seg_graphql.domain.models import Segment
+from seg_graphql.domain.segment_references import with_references
 from seg_graphql.domain.times import from_unix_ms
 from seg_graphql.services.membership_writes import MembershipWriter, Outcome, refusal_to_edit
 from seg_graphql.services.scope import Scope
@@ -249,26 +250,11 @@ class MembershipService:
 
     # ------------------------------------------------------------ reads
 
-    async def closure(self, segments: Mapping[int, Segment]) -> dict[int, Segment]:
-        """The given segments plus every segment their criteria reference, transitively:
-        one query per level of reference."""
-        known = dict(segments)
-        missing = {
-            ref for s in known.values() for ref in s.rules.referenced_segments()
-        } - known.keys()
-        while missing:
-            found = await self.segments.get_many(missing)
-            known.update(found)
-            missing = {
-                ref for s in found.values() for ref in s.rules.referenced_segments()
-            } - known.keys()
-        return known
-
     async def member_pages(
         self, keys: Sequence[MemberPageKey], segments: Mapping[int, Segment]
     ) -> list[tuple[list[dict[str, Any]], bool]]:
         """A page of members for each key: ONE command where the server has $facet."""
-        everything = await self.closure(segments)
+        everything = await with_references(segments, self.segments.get_many)
         requests = [(k.segment_id, k.after, k.first + 1) for k in keys]
         pages = await self._scope.members.pages(requests, everything, self._now())
         return [
@@ -323,7 +309,7 @@ class MembershipService:
             raise UserInputError.single(
                 ErrorCode.NOT_FOUND, f"segments {missing} not found", ("segmentIds",)
             )
-        everything = await self.closure(found)
+        everything = await with_references(found, self.segments.get_many)
         return user, self.memberships_of(user, everything, only=list(segment_ids))
 
 
