@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -33,6 +34,29 @@ from seg_graphql.execution.plan import OperationPlan
 from seg_graphql.graphql.errors import format_error
 
 _original_execute = CompiledExecution.execute
+
+Answer = tuple[bytes, int]  # a response's bytes and, where counted, its database commands
+
+
+async def paths_meet(
+    answers: Callable[[], Awaitable[tuple[Answer, Answer]]],
+    seen: tuple[set[Answer], set[Answer]] | None = None,
+    tries: int = 8,
+) -> bool:
+    """The store answers over the network or from the embedded store's thread, so timing
+    decides the order in which concurrent fields fail, which sibling errors are collected
+    before a null reaches the root, and how a DataLoader's keys split into batches:
+    graphql-core's own answer varies. A difference is accepted when, run again on the same
+    state, both paths give one same answer: `answers` runs the generic path, then the
+    compiled one; `seen` holds the answers already had."""
+    generic_seen, compiled_seen = seen or (set(), set())
+    for _ in range(tries):
+        generic, compiled = await answers()
+        generic_seen.add(generic)
+        compiled_seen.add(compiled)
+        if generic_seen & compiled_seen:
+            return True
+    return False
 
 
 class Differential:
@@ -122,21 +146,17 @@ class Differential:
         kwargs: dict,
         request_id: str,
     ) -> bool:
-        """The store answers over the network or from the embedded store's thread, so timing
-        decides the order in which concurrent fields fail, which sibling errors are collected
-        before a null reaches the root, and how a DataLoader's keys split into batches:
-        graphql-core's own answer varies. Accepted when, run again on the same state, both
-        paths give one same answer (and, where counted, the same cost)."""
-        seen: tuple[set, set] = (set(), set())
-        for _ in range(8):
-            for generic, answers in ((True, seen[0]), (False, seen[1])):
+        counted = self._embedded and not self._overlapped
+
+        async def answers() -> tuple[Answer, Answer]:
+            both = []
+            for generic in (True, False):
                 ran = await self._other(execution, plan, query, kwargs, generic)
                 assert ran is not None
-                counted = self._embedded and not self._overlapped
-                answers.add((_bytes(ran[0], request_id), ran[1] if counted else 0))
-            if seen[0] & seen[1]:
-                return True
-        return False
+                both.append((_bytes(ran[0], request_id), ran[1] if counted else 0))
+            return both[0], both[1]
+
+        return await paths_meet(answers)
 
     async def _other(
         self,

@@ -26,6 +26,7 @@ from seg_graphql.graphql.errors import format_error
 from seg_graphql.graphql.limits import QueryLimits
 from seg_graphql.graphql.schema import build_schema
 from tests.api.helpers import add_users, create_segment, set_status, upsert
+from tests.differential import Answer, paths_meet
 
 # Generated documents nest connections freely; the limits are tested elsewhere.
 _OPEN = QueryLimits(
@@ -170,19 +171,14 @@ async def test_generated_documents_match(admin, store, seed, quiet_background):
         if seen_generic == seen_compiled:
             tally["same at once"] += 1
         else:
-            # The store answers from another thread (the embedded store's) or over the network,
-            # so timing decides the order in which concurrent fields fail, which sibling errors
-            # are collected before a null reaches the root, and how a DataLoader's keys split
-            # into batches: graphql-core's own answer varies. Accepted when, run again on the
-            # same state, both paths give one same answer (bytes and cost).
-            for _ in range(8):
+            # timing decides some answers (tests/differential.paths_meet)
+            async def answers() -> tuple[Answer, Answer]:
                 again = await run_both(document)
                 assert again is not None
-                seen_generic.add(answer(again[0], again[1]))
-                seen_compiled.add(answer(again[2], again[3]))
-                if seen_generic & seen_compiled:
-                    break
-            assert seen_generic & seen_compiled, (document, seen_generic, seen_compiled)
+                return answer(again[0], again[1]), answer(again[2], again[3])
+
+            seen = (seen_generic, seen_compiled)
+            assert await paths_meet(answers, seen), (document, seen_generic, seen_compiled)
         tally["compared"] += 1
         tally["with data"] += bool(generic.data)
         tally["with errors"] += bool(generic.errors)
