@@ -9,7 +9,7 @@ writes it (level info, to a file, text or json); without it, logging is left unc
 as in the HTTP benchmark. Nothing is asserted.
 
     python bench/asgi_bench.py [--query list] [--requests 2000] [--rounds 5]
-                               [--log text|json] [--profile]
+                               [--log text|json] [--profile | --fixed N]
 """
 
 from __future__ import annotations
@@ -131,7 +131,11 @@ async def _run(args: argparse.Namespace) -> None:
     from seg_graphql.web import serving
 
     gc.set_threshold(*getattr(serving, "GC_THRESHOLD", gc.get_threshold()))
-    if args.profile:
+    if args.fixed is not None:  # for bench/icount.py: exactly N more requests, no collector
+        gc.disable()
+        for _ in range(args.fixed):
+            await client.post()
+    elif args.profile:
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(args.requests):
@@ -178,6 +182,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--log", choices=["text", "json"], help="write the access log as serve")
     parser.add_argument("--profile", action="store_true", help="cProfile by layer instead")
+    parser.add_argument(
+        "--fixed", type=int, metavar="N", help="N requests after warm-up, collector off, no figure"
+    )
     args = parser.parse_args()
     if args.log:
         from seg_graphql.logs import configure_logging

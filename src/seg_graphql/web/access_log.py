@@ -7,7 +7,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-log = logging.getLogger("seg_graphql.access")
+from seg_graphql.logs import access_logger
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
@@ -26,30 +26,17 @@ class AccessRecord:
         self.operation = name if isinstance(name, str) and _NAME.match(name) else None
 
     def write(self, seconds: float) -> None:
-        if not log.isEnabledFor(logging.INFO):
+        log = access_logger()
+        if not log.is_enabled_for(logging.INFO):  # before the line's fields are built
             return
-        # Logger.info would first walk the stack for the caller (the record's file and line,
-        # which no format of ours shows): the caller is known, this method.
-        record = log.makeRecord(
-            log.name,
-            logging.INFO,
-            __file__,
-            _LINE,
-            "%s %s %s %s",
-            (self.method, self.status, self.operation or "-", ",".join(self.codes) or "-"),
-            None,
-            func="write",
-            extra={
-                "request_id": self.request_id,
-                "tenant": self.tenant,
-                "operation": self.operation,
-                "method": self.method,
-                "status": self.status,
-                "duration_ms": round(seconds * 1000, 2),
-                "error_codes": self.codes,
-            },
+        codes = self.codes
+        log.info(
+            f"{self.method} {self.status} {self.operation or '-'} {','.join(codes) or '-'}",
+            request_id=self.request_id,
+            tenant=self.tenant,
+            operation=self.operation,
+            method=self.method,
+            status=self.status,
+            duration_ms=round(seconds * 1000, 2),
+            error_codes=codes,
         )
-        log.handle(record)
-
-
-_LINE = AccessRecord.write.__code__.co_firstlineno
