@@ -171,3 +171,39 @@ async def test_setting_turns_compiled_execution_off(store, make_key):
     execution = _endpoint(app).execution
     assert execution.enabled is False
     assert execution.stats == {"fallback: off": 3}
+
+
+LITERALS = """
+query Literals($first: Int!) {
+  a: segments(first: 1) { nodes { name } }
+  b: segments(first: 1, after: null) { nodes { name } }
+  c: segments(first: 2, filter: {name: "Li"}) { nodes { name } }
+  d: segments(first: $first) { nodes { name } }
+}
+"""
+
+
+async def test_literal_arguments_are_coerced_once_per_plan(admin, app, monkeypatch):
+    """Arguments written in the document alone are kept from the plan's first run; those fed
+    by variables, or coerced to something mutable (an input object), every request."""
+    from seg_graphql.execution import fields
+
+    await given_data(admin)
+    calls: list[str] = []
+
+    def counted(field_def, node, variables, *rest):
+        calls.append(node.alias.value)
+        return get_argument_values(field_def, node, variables, *rest)
+
+    get_argument_values = fields.get_argument_values
+    monkeypatch.setattr(fields, "get_argument_values", counted)
+    answers = [await admin.post(LITERALS, {"first": first}) for first in (1, 2, 1, 2)]
+    assert _endpoint(app).execution.stats["compiled"] == 3
+    # every run of the plan (the differential harness may add some) coerces c and d
+    assert calls.count("a") == calls.count("b") == 1
+    assert calls.count("c") == calls.count("d") >= 3
+    for answer, first in zip(answers, (1, 2, 1, 2), strict=True):
+        data = answer["data"]
+        assert data["a"] == data["b"] == {"nodes": [{"name": "Gold"}]}
+        assert data["c"] == {"nodes": [{"name": "Listed"}]}
+        assert [n["name"] for n in data["d"]["nodes"]] == ["Gold", "Listed"][:first]

