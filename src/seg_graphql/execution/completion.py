@@ -348,7 +348,11 @@ def execute_fields(run: Run, fields: Sequence[Any], source: Any, path: Path | No
                 ):
                     results[field.key] = name
                     continue
-                result = field.finish(run, value, path)
+                if type(value) is field.plain and "__await__" not in value.__dict__:
+                    # an edge's node: `finish` and its field completion, inline
+                    result = _complete_plain(run, field, value, path)
+                else:
+                    result = field.finish(run, value, path)
             else:
                 result = field.execute(run, source, path)
             results[field.key] = result
@@ -361,6 +365,19 @@ def execute_fields(run: Run, fields: Sequence[Any], source: Any, path: Path | No
     if not awaitable_fields:
         return results
     return _gather_fields(results, awaitable_fields)
+
+
+def _complete_plain(run: Run, field: Any, value: Any, parent_path: Path | None) -> Any:
+    """`fields._field_completion` for an inline object of its type's plain class."""
+    path = Path(parent_path, field.key, field.parent_name)
+    try:
+        completed = execute_fields(run, field.fields, value, path)
+        if type(completed) not in NEVER_AWAITABLE and is_awaitable(completed):
+            return await_completed(run, field.nullable, field.nodes, path, completed)
+        return completed
+    except Exception as raw_error:
+        run.handle_field_error(raw_error, field.nullable, field.nodes, path)
+        return None
 
 
 async def _gather_fields(results: dict[str, Any], keys: list[str]) -> dict[str, Any]:

@@ -69,9 +69,14 @@ class FieldPlan:
         "enum_names",
         "execute",
         "fail",
+        "fields",
         "finish",
         "key",
+        "nodes",
+        "nullable",
+        "parent_name",
         "passthrough",
+        "plain",
     )
 
     def __init__(self, key: str, execute: Callable[[Run, Any, Path | None], Any]) -> None:
@@ -83,6 +88,13 @@ class FieldPlan:
         self.enum_names: dict[Any, Any] = {}
         self.finish: Callable[[Run, Any, Path | None], Any] | None = None
         self.fail: Callable[[Run, Exception, Path | None], None] | None = None
+        # an inline object's plain class (completion.plain_class) and what completing it
+        # inline needs: its fields, nullability, nodes and the parent type's name
+        self.plain: type | None = None
+        self.fields: Any = None
+        self.nullable = True
+        self.nodes: list[Any] = []
+        self.parent_name = ""
 
 
 def plan_field(
@@ -167,6 +179,9 @@ def _inline_object(
     plan.attribute = attribute
     plan.finish = finish
     plan.fail = fail
+    plan.plain = getattr(complete, "plain", None)
+    plan.fields = getattr(complete, "fields", None)
+    plan.nullable, plan.nodes, plan.parent_name = nullable, nodes, parent_name
     return plan
 
 
