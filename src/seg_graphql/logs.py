@@ -61,7 +61,7 @@ def configure_logging(level: str, log_format: str) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLogger(ACCESS).getEffectiveLevel()
         ),
-    ).bind(logger=ACCESS)
+    ).bind(event="", level="", logger=ACCESS)  # placeholders: the keys' order of other lines
 
 
 def access_logger() -> Any:

@@ -64,6 +64,7 @@ def test_json_access_lines_keep_every_field_in_order_with_other_loggers(configur
         "seg_graphql.access",
     ]
     first, second = lines[1], lines[3]
+    assert list(first)[:3] == list(lines[0])[:3] == ["event", "level", "logger"]
     assert set(first) == set(second) == FIELDS
     assert first["event"] == "POST 200 Who -" and first["level"] == "info"
     assert (first["request_id"], first["tenant"], first["operation"]) == ("r1", "acme", "Who")
