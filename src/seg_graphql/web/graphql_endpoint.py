@@ -122,9 +122,11 @@ class GraphQLEndpoint:
             runtime = self.runtime
             authorization = request.headers.get("authorization")
             principal = None
-            if _is_multipart(request):  # refuse strangers before reading a large upload
+            content_type = _media_type(request)  # read once: each header lookup scans them all
+            multipart = request.method == "POST" and content_type == "multipart/form-data"
+            if multipart:  # refuse strangers before reading a large upload
                 principal = await runtime.authenticator.authenticate(authorization)
-            body, form = await self._read_params(request)
+            body, form = await self._read_params(request, content_type, multipart)
             if isinstance(body, Response):
                 return _with_id(body, request_id)
             record.name_operation(body.get("operationName"))
@@ -230,11 +232,11 @@ class GraphQLEndpoint:
                 )
 
     async def _read_params(
-        self, request: Request
+        self, request: Request, content_type: str, multipart: bool
     ) -> tuple[dict[str, Any] | Response, FormData | None]:
-        if _is_multipart(request):
+        if multipart:
             return await self._read_multipart(request)
-        return await self._read_json(request), None
+        return await self._read_json(request, content_type), None
 
     async def _read_multipart(
         self, request: Request
@@ -259,7 +261,7 @@ class GraphQLEndpoint:
             return _failure(400, f"malformed multipart body: {detail}", "BAD_REQUEST"), None
         return _check_params(params), form
 
-    async def _read_json(self, request: Request) -> dict[str, Any] | Response:
+    async def _read_json(self, request: Request, content_type: str) -> dict[str, Any] | Response:
         if request.method == "GET":
             params: dict[str, Any] = dict(request.query_params)
             for name in ("variables", "extensions"):
@@ -269,7 +271,7 @@ class GraphQLEndpoint:
                     except orjson.JSONDecodeError:
                         return _failure(400, f"{name} is not valid JSON", "BAD_REQUEST")
         else:
-            if _media_type(request) != "application/json":
+            if content_type != "application/json":
                 return _failure(
                     415,
                     "send the request as application/json (or multipart/form-data with files)",
@@ -315,10 +317,6 @@ def _check_params(params: Any) -> dict[str, Any] | Response:
 def _media_type(request: Request) -> str:
     """The Content-Type without its parameters: 'application/jsonx' is not JSON."""
     return request.headers.get("content-type", "").partition(";")[0].strip().lower()
-
-
-def _is_multipart(request: Request) -> bool:
-    return request.method == "POST" and _media_type(request) == "multipart/form-data"
 
 
 def _request_id(request: Request) -> str:
