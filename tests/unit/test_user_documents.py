@@ -9,25 +9,15 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from seg_graphql.domain.users import PROFILE_FIELDS
 from tests.unit.test_layering import PACKAGE, modules_above_the_store
 
 STORES = (PACKAGE / "store" / "users.py", PACKAGE / "store" / "api_keys.py")
 USER_FIELDS = {
-    # the profile
+    # the profile: stored under upsertUsers' names, with the lookup's lower-cased email
+    *PROFILE_FIELDS,
     "userId",
-    "email",
     "emailLower",
-    "emailHash",
-    "userAgentId",
-    "userAccountId",
-    "compartmentId",
-    "tier",
-    "points",
-    "xp",
-    "coins",
-    "badges",
-    "customFields",
-    "createdAt",
     "updatedAt",
     # the membership state: m.s<segmentId> entries, the segments they name, the next expiry
     "m",
