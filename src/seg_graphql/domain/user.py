@@ -3,7 +3,8 @@ state in each segment (its entries). store/users.py reads and writes it; no othe
 the stored document.
 
 Built once per user read (a dataclass with slots, no validation: the store wrote what it
-reads), so the membership check and the in-memory evaluation stay cheap.
+reads; entries converted when first asked for), so the membership check and the embedded
+store's in-memory evaluation stay cheap.
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ values (domain/user.User, its Entry values, EntryUpdate), converted here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
@@ -221,7 +222,10 @@ _PROFILE = (
     ("createdAt", "created_at"),
     ("updatedAt", "updated_at"),
 )
-_RULE_FIELDS = tuple((key, attr) for key, attr in _PROFILE if attr in RULE_ATTRIBUTES)
+_RULE_ATTRIBUTE = {key: attr for key, attr in _PROFILE if attr in RULE_ATTRIBUTES}
+_RULE_KEYS = frozenset(_RULE_ATTRIBUTE)
+_NOTHING_UNSET: frozenset[str] = frozenset()
+_NO_ENTRIES: Mapping[int, Entry] = MappingProxyType({})
 # Entry attribute -> stored field of m.s<segmentId>
 _ENTRY = {
     "override": "override",
@@ -241,9 +245,13 @@ _LOOKUP = {"email": "emailLower", "userId": "userId"}
 
 
 def user_of(doc: Mapping[str, Any]) -> User:
-    """A stored user as the domain's User: built directly, once per document read."""
+    """A stored user as the domain's User: built directly, once per document read (the
+    embedded store's in-memory counts read every user of the tenant per request); its
+    entries are converted when first asked for."""
     get = doc.get
-    unset = frozenset(attr for key, attr in _RULE_FIELDS if key not in doc)
+    missing = _RULE_KEYS - doc.keys()
+    unset = frozenset(_RULE_ATTRIBUTE[key] for key in missing) if missing else _NOTHING_UNSET
+    raw_entries = get("m")
     return User(
         doc["userId"],
         email=get("email"),
@@ -259,9 +267,41 @@ def user_of(doc: Mapping[str, Any]) -> User:
         custom_fields=get("customFields"),
         created_at=aware_utc(get("createdAt")),
         updated_at=aware_utc(get("updatedAt")),
-        entries=_entries(doc),
+        entries=_StoredEntries(raw_entries) if raw_entries else _NO_ENTRIES,
         unset=unset,
     )
+
+
+class _StoredEntries(Mapping[int, Entry]):
+    """A user document's entries (m.s<segmentId>) by segment id, each converted to an Entry
+    the first time it is asked for: evaluating a user for one segment converts one entry."""
+
+    __slots__ = ("_converted", "_raw")
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self._raw = raw
+        self._converted: dict[int, Entry | None] = {}
+
+    def get(self, segment_id: int, default: Any = None) -> Any:  # type: ignore[override]
+        converted = self._converted
+        if segment_id not in converted:
+            converted[segment_id] = _entry_of(self._raw.get(f"s{segment_id}"))
+        entry = converted[segment_id]
+        return default if entry is None else entry
+
+    def __getitem__(self, segment_id: int) -> Entry:
+        entry = self.get(segment_id)
+        if entry is None:
+            raise KeyError(segment_id)
+        return entry
+
+    def __iter__(self) -> Iterator[int]:
+        for key, raw in self._raw.items():
+            if raw:
+                yield int(key.removeprefix("s"))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def entry_path(segment_id: int) -> str:
