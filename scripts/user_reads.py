@@ -17,14 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from seg_graphql.domain.models import (
-    Criterion,
-    EditableBy,
-    Operator,
-    Rules,
-    Segment,
-    SegmentType,
-)
+from seg_graphql.domain.models import Criterion, EditableBy, Operator, Rules, Segment, SegmentType
 from seg_graphql.store.client import connect, prepare
 from seg_graphql.store.members import MemberStore
 from seg_graphql.store.users import UserStore
