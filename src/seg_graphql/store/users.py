@@ -330,13 +330,9 @@ def _entry_of(raw: Mapping[str, Any] | None) -> Entry | None:
 
 
 def _entries(doc: Mapping[str, Any]) -> dict[int, Entry]:
-    """A user document's entries (m.s<segmentId>) by segment id."""
-    entries = {}
-    for key, raw in (doc.get("m") or {}).items():
-        entry = _entry_of(raw)
-        if entry is not None:
-            entries[int(key.removeprefix("s"))] = entry
-    return entries
+    """A user document's entries (m.s<segmentId>) by segment id, all converted now."""
+    raw = doc.get("m")
+    return dict(_StoredEntries(raw)) if raw else {}
 
 
 def profile_set(profile: UserProfile) -> dict[str, Any]:
