@@ -24,7 +24,6 @@ from seg_graphql.config import Settings
 from seg_graphql.demo import DEMO_TENANT, load_demo
 from seg_graphql.domain.clock import utc_now
 from seg_graphql.domain.models import Role
-from seg_graphql.domain.times import naive_utc
 from seg_graphql.jobs.periodic import Periodic
 from seg_graphql.services.auth import hash_key, mint_key
 from seg_graphql.store.api_keys import ApiKeyStore, TenantApiKeyStore
@@ -50,7 +49,7 @@ async def make_tenant_keys(
     for index, tenant in enumerate(dict.fromkeys(tenants)):
         fixed = fixed_key if index == 0 else None
         existing = await ApiKeyStore(store.db).find_by_hash(hash_key(fixed)) if fixed else None
-        if existing is not None and existing["tenant"] == tenant:
+        if existing is not None and existing.tenant == tenant:
             key = fixed
         else:
             try:
@@ -68,7 +67,7 @@ async def make_tenant_keys(
                 ) from None
             key = minted.key
         await TenantApiKeyStore(store.db, tenant).revoke_made_by(
-            SERVE, naive_utc(utc_now()), keep_hash=hash_key(key)
+            SERVE, utc_now(), keep_hash=hash_key(key)
         )
         made.append(TenantKey(tenant, key))
     return made
@@ -110,7 +109,7 @@ class EmbeddedServe:
         async with contextlib.AsyncExitStack() as stack:
             if self.data_dir is not None:
                 await stack.enter_async_context(
-                    self.data_dir.kept(self.settings.persist_interval_seconds)
+                    kept(self.data_dir, self.settings.persist_interval_seconds)
                 )
             await stack.enter_async_context(self.watch.periodic().running())
             yield
@@ -165,3 +164,16 @@ class EnvelopeWatch:
         return Periodic(
             "embedded envelope watch", self.check, interval_seconds=ENVELOPE_CHECK_SECONDS
         )
+
+
+@contextlib.asynccontextmanager
+async def kept(data_dir: DataDir, interval_seconds: float) -> AsyncIterator[DataDir]:
+    """Writes the data directory every interval while open, and once more at the end (a
+    graceful stop). The schedule is the server's (jobs/periodic.py), not the store's."""
+    try:
+        writes = Periodic("embedded store write", data_dir.save, interval_seconds=interval_seconds)
+        async with writes.running():
+            yield data_dir
+    finally:
+        await data_dir.save()
+        log.info("embedded store written to %s", data_dir.file)

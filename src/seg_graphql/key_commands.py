@@ -9,7 +9,7 @@ Both paths return the same shapes: the key's metadata as the API shows it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 import httpx
 
 from seg_graphql.config import Settings
+from seg_graphql.domain.api_key import ApiKey
 from seg_graphql.domain.errors import UserInputError
 from seg_graphql.domain.models import Role
-from seg_graphql.domain.times import aware_utc
 from seg_graphql.services.api_keys import ApiKeyService
 from seg_graphql.services.auth import validate_tenant
 from seg_graphql.services.scope import Scope
@@ -132,7 +132,7 @@ class DatabaseKeys:
 
     async def create(self, data: dict[str, Any]) -> tuple[dict[str, Any], str]:
         minted = await self._run(lambda service: service.create(data))
-        return key_view(minted.metadata), minted.key
+        return key_view(minted.api_key), minted.key
 
     async def revoke(self, key_id: str) -> dict[str, Any]:
         return key_view(await self._run(lambda service: service.revoke(key_id)))
@@ -142,10 +142,10 @@ class DatabaseKeys:
         after = None
         while True:
             page, more = await self._run(partial(ApiKeyService.page, after=after, first=_PAGE))
-            keys.extend(key_view(doc) for doc in page)
+            keys.extend(key_view(key) for key in page)
             if not more:
                 return keys
-            after = str(page[-1]["_id"])
+            after = page[-1].position
 
     async def _run(self, call: Callable[[ApiKeyService], Awaitable[T]]) -> T:
         assert self._store is not None, "use `async with DatabaseKeys(...)`"
@@ -159,21 +159,21 @@ class DatabaseKeys:
             ) from None
 
 
-def key_view(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """A stored key as the API's JSON shows it (never the hash)."""
+def key_view(key: ApiKey) -> dict[str, Any]:
+    """A key as the API's JSON shows it (never the hash)."""
 
     def text(moment: datetime | None) -> str | None:
-        return aware_utc(moment).isoformat() if moment else None
+        return moment.isoformat() if moment else None
 
     return {
-        "id": doc["keyId"],
-        "name": doc.get("name"),
-        "prefix": doc.get("prefix"),
-        "role": doc["role"],
-        "userId": doc.get("userId"),
-        "teamIds": list(doc.get("teamIds") or []),
-        "createdAt": text(doc.get("createdAt")),
-        "lastUsedAt": text(doc.get("lastUsedAt")),
-        "expiresAt": text(doc.get("expiresAt")),
-        "revoked": bool(doc.get("revoked")),
+        "id": key.key_id,
+        "name": key.name,
+        "prefix": key.prefix,
+        "role": key.role.value,
+        "userId": key.user_id,
+        "teamIds": list(key.team_ids),
+        "createdAt": text(key.created_at),
+        "lastUsedAt": text(key.last_used_at),
+        "expiresAt": text(key.expires_at),
+        "revoked": key.revoked,
     }

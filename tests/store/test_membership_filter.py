@@ -18,6 +18,7 @@ from seg_graphql.domain.models import (
 )
 from seg_graphql.store.filters import member_filter
 from seg_graphql.store.scoped import TenantCollection
+from seg_graphql.store.users import user_of
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
@@ -103,5 +104,5 @@ async def test_filter_and_evaluator_agree(store):
         for segment in segments.values():
             query = member_filter(segment, segments, NOW)
             found = {d["userId"] for d in await users.find(query, {"userId": 1}).to_list(None)}
-            expected = {d["userId"] for d in docs if is_member(segment, d, segments, NOW)}
+            expected = {d["userId"] for d in docs if is_member(segment, user_of(d), segments, NOW)}
             assert found == expected, (round_, segment)

@@ -21,6 +21,7 @@ from seg_graphql.domain.rules import (
 )
 from seg_graphql.store.filters import compile_rules
 from seg_graphql.store.scoped import TenantCollection
+from seg_graphql.store.users import user_of
 
 O = Operator
 
@@ -100,7 +101,7 @@ async def matched(users, rules: Rules) -> set[str]:
 
 
 def evaluated(rules: Rules) -> set[str]:
-    return {p["userId"] for p in PROFILES if evaluate_rules(rules, p)}
+    return {p["userId"] for p in PROFILES if evaluate_rules(rules, user_of(p))}
 
 
 def one(field, operator, value=None) -> Rules:

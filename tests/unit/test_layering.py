@@ -144,3 +144,40 @@ def test_times_are_converted_only_in_domain_times():
         ]
     finally:
         planted.unlink()
+
+
+# The store is the bottom layer but for the domain's values: it imports nothing above it.
+BELOW_THE_STORE = {"store", "domain"}
+
+
+def upward_imports(path: Path) -> list[str]:
+    name = path.relative_to(PACKAGE).as_posix()
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), name)):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            modules = [node.module or ""]
+        else:
+            continue
+        for module in modules:
+            parts = module.split(".")
+            if parts[0] == "seg_graphql" and (len(parts) < 2 or parts[1] not in BELOW_THE_STORE):
+                found.append(f"{name}:{node.lineno} imports {module}, above the store")
+    return found
+
+
+def test_the_store_imports_nothing_above_it():
+    store = sorted((PACKAGE / "store").rglob("*.py"))
+    assert store and [v for path in store for v in upward_imports(path)] == []
+    planted = PACKAGE / "store" / "_planted_for_test.py"
+    planted.write_text(
+        "from seg_graphql.domain.times import naive_utc\n"
+        "from seg_graphql.jobs.periodic import Periodic\n"
+    )
+    try:
+        assert upward_imports(planted) == [
+            "store/_planted_for_test.py:2 imports seg_graphql.jobs.periodic, above the store"
+        ]
+    finally:
+        planted.unlink()

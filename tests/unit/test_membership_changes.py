@@ -16,6 +16,7 @@ from seg_graphql.domain.membership_changes import (
     plan_expiry,
 )
 from seg_graphql.domain.models import EditableBy, Principal, Role, Rules, Segment, SegmentType
+from seg_graphql.domain.user import User
 
 AT = datetime(2026, 6, 1, 12, tzinfo=UTC)
 ACTOR = Actor(Principal("acme", Role.ADMIN, key_id="k1"), EventSource.API)
@@ -35,26 +36,26 @@ STATIC = Segment(
 
 def test_a_list_add_stores_the_entry_and_records_listed():
     expires = AT + timedelta(days=1)
-    plan = plan_change(ListAdd(STATIC, {"userId": "u1"}, expires_at=expires, weight=0.5), ACTOR, AT)
+    plan = plan_change(ListAdd(STATIC, User("u1"), expires_at=expires, weight=0.5), ACTOR, AT)
     assert plan.update.user_id == "u1" and plan.update.segment_id == 7
-    assert plan.update.fields == {
+    assert plan.update.changes == {
         "listed": True,
-        "updatedAt": AT,
-        "expiresAt": expires,
+        "updated_at": AT,
+        "expires_at": expires,
         "weight": 0.5,
-        "dataBag": None,
+        "data_bag": None,
     }
     assert plan.update.lower_next_expiry == expires and plan.update.create is None
-    assert plan.entry.listed and plan.user["segs"] == [7]
+    assert plan.entry.listed and plan.user.entry(7) == plan.entry and list(plan.user.entries) == [7]
     assert plan.event.action is EventAction.LISTED
     assert (plan.event.before, plan.event.after) == (Snapshot(None, False), Snapshot(None, True))
     assert plan.event.actor_key_id == "k1" and plan.event.source is EventSource.API
 
 
 def test_the_same_add_again_writes_but_records_no_event():
-    first = plan_change(ListAdd(STATIC, {"userId": "u1"}), ACTOR, AT)
+    first = plan_change(ListAdd(STATIC, User("u1")), ACTOR, AT)
     again = plan_change(ListAdd(STATIC, first.user), ACTOR, AT + timedelta(seconds=1))
-    assert again.update.fields["listed"] is True
+    assert again.update.changes["listed"] is True
     assert again.event is None
 
 
@@ -62,30 +63,33 @@ def test_a_user_created_by_an_import_line_carries_its_identity_and_event_id():
     actor = Actor(Principal("acme", Role.ADMIN), EventSource.IMPORT)
     change = ListAdd(
         STATIC,
-        {"userId": "imp-1", "emailHash": "h"},
+        User.created("imp-1", AT, email_hash="h"),
         creates=True,
         note="import x line 3",
         event_id="e3",
     )
     plan = plan_change(change, actor, AT)
-    assert plan.update.create == {"userId": "imp-1", "emailHash": "h", "createdAt": AT}
+    created = plan.update.create
+    assert (created.user_id, created.email_hash, created.created_at) == ("imp-1", "h", AT)
+    assert created.tier is None and "tier" in created.unset and plan.user.entry(7).listed
     assert plan.event.id == "e3" and plan.event.description == "import x line 3"
 
 
 def test_a_removal_unlists():
-    listed = plan_change(ListAdd(STATIC, {"userId": "u1"}), ACTOR, AT).user
+    listed = plan_change(ListAdd(STATIC, User("u1")), ACTOR, AT).user
     plan = plan_change(ListRemove(STATIC, listed), ACTOR, AT)
-    assert plan.update.fields == {"listed": False, "updatedAt": AT}
+    assert plan.update.changes == {"listed": False, "updated_at": AT}
     assert plan.event.action is EventAction.UNLISTED
     assert plan.event.after == Snapshot(None, False)
 
 
 def test_an_override_is_conditional_on_its_version():
     version = status_version(UserStatus.BLOCK, 1_000, "r", None)
-    change = Override(STATIC, {"userId": "u1"}, UserStatus.BLOCK, version, AT, "r")
+    change = Override(STATIC, User("u1"), UserStatus.BLOCK, version, AT, "r")
     plan = plan_change(change, ACTOR, AT)
     assert plan.update.newer_than == version
-    assert plan.update.fields["override"] == "BLOCK"
+    assert plan.update.changes["override"] is UserStatus.BLOCK
+    assert plan.entry.override is UserStatus.BLOCK and plan.entry.reference_id == "r"
     assert plan.event.action is EventAction.OVERRIDE_SET
     assert plan.event.reference_id == "r"
     assert plan.event.status_at == AT

@@ -44,9 +44,8 @@ async def final_state(items: list[dict]) -> tuple:
             [{**item, "user": "u1", "segmentId": str(segment.id)}], "input"
         )
         assert not batch.problems
-    doc = (await service.users.get_many(["u1"]))["u1"]
-    entry = doc["m"][f"s{segment.id}"]
-    return entry["override"], entry["version"], entry["referenceId"]
+    entry = (await service.users.get_many(["u1"]))["u1"].entry(segment.id)
+    return entry.override, entry.version, entry.reference_id
 
 
 @given(items=changes, data=st.data())

@@ -1,11 +1,10 @@
-"""History events of membership changes, and a user document as a change leaves it.
+"""History events of membership changes.
 
 Shared by the membership API and imports so that both record the same event shape.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -79,15 +78,3 @@ def event_of(
         actor_user_id=actor.user_id if actor else None,
         **details,
     )
-
-
-def with_entry(
-    doc: Mapping[str, Any], segment_id: int, fields: Mapping[str, Any]
-) -> dict[str, Any]:
-    """`doc` with fields of its m.s<segment_id> entry replaced, as the update will store it."""
-    entries = dict(doc.get("m") or {})
-    entries[f"s{segment_id}"] = {**(entries.get(f"s{segment_id}") or {}), **fields}
-    segs = list(doc.get("segs") or [])
-    if segment_id not in segs:
-        segs.append(segment_id)
-    return {**doc, "m": entries, "segs": segs}

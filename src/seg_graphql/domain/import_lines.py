@@ -123,15 +123,14 @@ class UserSegmentCommand(BaseModel):
             return f"account:{value[0]}:{value[1]}"
         return f"{'email_hash' if field == 'emailHash' else 'user_agent'}:{value}"
 
-    def identity_fields(self) -> dict[str, str]:
-        """The identifiers a created user is stored with."""
-        fields = {
-            "compartmentId": self.compartment_id,
-            "userAccountId": self.user_account_id,
-            "emailHash": self.email_hash,
-            "userAgentId": self.user_agent_id,
+    def identity(self) -> dict[str, str | None]:
+        """The identifiers a user this line creates holds (User attributes)."""
+        return {
+            "compartment_id": self.compartment_id,
+            "user_account_id": self.user_account_id,
+            "email_hash": self.email_hash,
+            "user_agent_id": self.user_agent_id,
         }
-        return {k: v for k, v in fields.items() if v is not None}
 
 
 # USER_PROFILE lines carry upsertUsers' fields; in CSV, list and object cells hold JSON.

@@ -1,15 +1,15 @@
 """Who is in a segment, and why: precedence, versions of status changes, expiry.
 
-A user document carries one entry per segment it has explicit state in, under
-`m.s<segmentId>`: an override (ADD / BLOCK, set by setUserStatus, permanent until RESET)
-and a list membership (listed, with expiresAt, weight and dataBag, from list adds and
-imports). Membership is then, with precedence BLOCK > ADD > list > rules:
+A user has one entry per segment it has explicit state in: an override (ADD / BLOCK, set
+by setUserStatus, permanent until RESET) and a list membership (listed, with expiresAt,
+weight and dataBag, from list adds and imports). Membership is then, with precedence
+BLOCK > ADD > list > rules:
 
     member = not BLOCK and (ADD or live list membership or (DYNAMIC and rules match))
 
 store/filters.member_filter states this as ONE MongoDB filter on the users collection (segment
 criteria recurse into the referenced segment's filter); `is_member` evaluates the same
-thing on one user document in memory. Tests hold the two to each other.
+thing on one user (domain/user.User) in memory. Tests hold the two to each other.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from seg_graphql.domain.models import Segment, SegmentType
 from seg_graphql.domain.rules import evaluate_rules
-from seg_graphql.domain.times import aware_utc
+
+if TYPE_CHECKING:
+    from seg_graphql.domain.user import User
 
 
 class UserStatus(StrEnum):
@@ -43,10 +45,6 @@ class MembershipState(StrEnum):
 # Within one second, a later-ranked status wins, so replaying the same changes in any order
 # converges: BLOCK beats ADD beats RESET.
 _RANK = {UserStatus.RESET: 0, UserStatus.ADD: 1, UserStatus.BLOCK: 2}
-
-
-def entry_path(segment_id: int) -> str:
-    return f"m.s{segment_id}"
 
 
 def status_version(
@@ -71,7 +69,7 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class Entry:
-    """A user's explicit state in one segment, as stored under m.s<segmentId>."""
+    """A user's explicit state in one segment (store/users.py keeps it with the user)."""
 
     override: UserStatus | None = None
     listed: bool = False
@@ -84,24 +82,6 @@ class Entry:
     status_at: datetime | None = None
     updated_at: datetime | None = None
 
-    @classmethod
-    def from_doc(cls, doc: Mapping[str, Any] | None) -> Entry | None:
-        if not doc:
-            return None
-        override = doc.get("override")
-        return cls(
-            override=UserStatus(override) if override else None,
-            listed=bool(doc.get("listed")),
-            expires_at=aware_utc(doc.get("expiresAt")),
-            weight=float(doc["weight"]) if doc.get("weight") is not None else 1.0,
-            data_bag=doc.get("dataBag"),
-            version=doc.get("version"),
-            reference_id=doc.get("referenceId"),
-            description=doc.get("description"),
-            status_at=aware_utc(doc.get("statusAt")),
-            updated_at=aware_utc(doc.get("updatedAt")),
-        )
-
     def listed_live(self, now: datetime) -> bool:
         return self.listed and (self.expires_at is None or self.expires_at > now)
 
@@ -110,17 +90,13 @@ class Entry:
         return Snapshot(self.override, self.listed_live(now))
 
 
-def entry_of(user_doc: Mapping[str, Any], segment_id: int) -> Entry | None:
-    return Entry.from_doc((user_doc.get("m") or {}).get(f"s{segment_id}"))
-
-
 # ---------------------------------------------------------------- the same, in memory
 
 
 def state_of(
-    segment: Segment, user_doc: Mapping[str, Any], segments: Mapping[int, Segment], now: datetime
+    segment: Segment, user: User, segments: Mapping[int, Segment], now: datetime
 ) -> MembershipState:
-    entry = entry_of(user_doc, segment.id)
+    entry = user.entries.get(segment.id)
     if entry and entry.override is UserStatus.BLOCK:
         return MembershipState.BLOCKED
     if entry and entry.override is UserStatus.ADD:
@@ -128,16 +104,14 @@ def state_of(
     if entry and entry.listed_live(now):
         return MembershipState.LISTED
     if segment.type is SegmentType.DYNAMIC and evaluate_rules(
-        segment.rules, user_doc, lambda ref: is_member(segments[ref], user_doc, segments, now)
+        segment.rules, user, lambda ref: is_member(segments[ref], user, segments, now)
     ):
         return MembershipState.MATCHED
     return MembershipState.NONE
 
 
-def is_member(
-    segment: Segment, user_doc: Mapping[str, Any], segments: Mapping[int, Segment], now: datetime
-) -> bool:
-    return state_of(segment, user_doc, segments, now) in (
+def is_member(segment: Segment, user: User, segments: Mapping[int, Segment], now: datetime) -> bool:
+    return state_of(segment, user, segments, now) in (
         MembershipState.ADDED,
         MembershipState.LISTED,
         MembershipState.MATCHED,

@@ -7,19 +7,14 @@ same updates and the same events.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from seg_graphql.domain.history import (
-    EventAction,
-    EventSource,
-    MembershipEvent,
-    event_of,
-    with_entry,
-)
-from seg_graphql.domain.membership import Entry, Snapshot, UserStatus, entry_of
+from seg_graphql.domain.history import EventAction, EventSource, MembershipEvent, event_of
+from seg_graphql.domain.membership import Entry, Snapshot, UserStatus
 from seg_graphql.domain.models import Principal, Segment
+from seg_graphql.domain.user import User
 
 
 @dataclass(frozen=True)
@@ -33,7 +28,7 @@ class Actor:
 @dataclass(frozen=True)
 class ListAdd:
     segment: Segment
-    user: Mapping[str, Any]  # as read; for a user this change creates, its identity fields
+    user: User  # as read; for a user this change creates, User.created
     expires_at: datetime | None = None
     weight: float = 1.0
     data_bag: Any = None
@@ -45,7 +40,7 @@ class ListAdd:
 @dataclass(frozen=True)
 class ListRemove:
     segment: Segment
-    user: Mapping[str, Any] | None  # None: no such user (an import's DELETE of an unknown one)
+    user: User | None  # None: no such user (an import's DELETE of an unknown one)
     note: str | None = None
     event_id: Any = None
 
@@ -55,7 +50,7 @@ class Override:
     """setUserStatus: applied only over an older version (see status_version)."""
 
     segment: Segment
-    user: Mapping[str, Any]
+    user: User
     status: UserStatus
     version: str
     status_at: datetime
@@ -85,21 +80,22 @@ Change = ListAdd | ListRemove | Override | Expire
 
 @dataclass(frozen=True)
 class EntryUpdate:
-    """What a change stores: fields of the user's entry in one segment (stored names)."""
+    """What a change stores: the Entry attributes it sets in the user's entry of one segment
+    (the others stay as stored: a list change keeps the override, and the reverse)."""
 
     user_id: str
     segment_id: int
-    fields: Mapping[str, Any]
+    changes: Mapping[str, Any]  # Entry attribute -> value
     lower_next_expiry: datetime | None = None  # the user's next expiry becomes at most this
-    create: Mapping[str, Any] | None = None  # the fields of a user this write creates
+    create: User | None = None  # the user this write creates, if it does not exist
     newer_than: str | None = None  # applied only if the stored version is older (overrides)
 
 
 @dataclass(frozen=True)
 class Planned:
     update: EntryUpdate
-    user: dict[str, Any]  # the user document as the update leaves it
-    entry: Entry | None  # the entry as the update leaves it
+    user: User  # as the update leaves it
+    entry: Entry  # the entry as the update leaves it
     event: MembershipEvent | None  # None when the entry's state does not change
 
 
@@ -118,37 +114,37 @@ class ExpiryUpdate:
 def plan_change(change: Change, actor: Actor, at: datetime) -> Planned:
     """The update a change stores on `change.user` (as it stands before it) and its event."""
     segment_id = change.segment.id
-    user = dict(change.user)
-    fields: dict[str, Any]
+    user = change.user
+    changes: dict[str, Any]
     lower = create = newer_than = None
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any]  # the event's details
     if isinstance(change, ListAdd):
         action = EventAction.LISTED
-        fields = {
+        changes = {
             "listed": True,
-            "updatedAt": at,
-            "expiresAt": change.expires_at,
+            "updated_at": at,
+            "expires_at": change.expires_at,
             "weight": change.weight,
-            "dataBag": change.data_bag,
+            "data_bag": change.data_bag,
         }
         lower = change.expires_at
         if change.creates:
-            create = {**user, "createdAt": at}
-        extra["description"] = change.note
+            create = replace(user, created_at=at)
+        extra = {"description": change.note}
     elif isinstance(change, ListRemove):
         action = EventAction.UNLISTED
-        fields = {"listed": False, "updatedAt": at}
-        extra["description"] = change.note
+        changes = {"listed": False, "updated_at": at}
+        extra = {"description": change.note}
     else:
-        override = None if change.status is UserStatus.RESET else change.status.value
+        override = None if change.status is UserStatus.RESET else change.status
         action = EventAction.OVERRIDE_RESET if override is None else EventAction.OVERRIDE_SET
-        fields = {
+        changes = {
             "override": override,
             "version": change.version,
-            "referenceId": change.reference_id,
+            "reference_id": change.reference_id,
             "description": change.description,
-            "statusAt": change.status_at,
-            "updatedAt": at,
+            "status_at": change.status_at,
+            "updated_at": at,
         }
         newer_than = change.version
         extra = {
@@ -156,25 +152,24 @@ def plan_change(change: Change, actor: Actor, at: datetime) -> Planned:
             "description": change.description,
             "status_at": change.status_at,
         }
-    old = entry_of(user, segment_id)
-    after = with_entry(user, segment_id, fields)
-    new = entry_of(after, segment_id)
+    old = user.entry(segment_id)
+    new = replace(old or Entry(), **changes)
     event = None
     if isinstance(change, Override) or _state(old) != _state(new):
         event = event_of(
             actor.principal,
             segment_id,
-            user["userId"],
+            user.user_id,
             at,
             action,
             old.snapshot(at) if old else Snapshot(),
-            new.snapshot(at) if new else Snapshot(),
+            new.snapshot(at),
             actor.source,
             id=getattr(change, "event_id", None),
             **extra,
         )
-    update = EntryUpdate(user["userId"], segment_id, fields, lower, create, newer_than)
-    return Planned(update, after, new, event)
+    update = EntryUpdate(user.user_id, segment_id, changes, lower, create, newer_than)
+    return Planned(update, (create or user).with_entry(segment_id, new), new, event)
 
 
 def plan_expiry(due: DueUser, actor: Actor, now: datetime) -> ExpiryUpdate:

@@ -15,12 +15,15 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from seg_graphql.domain.errors import ErrorCode, Problem, UserInputError
 from seg_graphql.domain.identifiers import parse_numeric_id
 from seg_graphql.domain.models import Criterion, CriterionDraft, Operator, Rules, RulesDraft
-from seg_graphql.domain.times import aware_utc, naive_utc, parse_utc
+from seg_graphql.domain.times import aware_utc, parse_utc
+
+if TYPE_CHECKING:
+    from seg_graphql.domain.user import User
 
 MAX_INCLUDE = 20  # loyalty seed: "Criteria per segment 20"
 MAX_EXCLUDE = 20  # loyalty seed: "Exclude criteria per segment 20"
@@ -230,12 +233,12 @@ def _clip(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[:width] + "..."
 
 
-def stored_value(kind: Kind | None, value: Any) -> Any:
-    """A criterion's value as the store holds it: dates as naive UTC datetimes."""
+def criterion_value(kind: Kind | None, value: Any) -> Any:
+    """A criterion's value as a user's values compare with it: dates as aware UTC datetimes."""
     if kind is Kind.DATE and value is not None:
         if isinstance(value, list):
-            return [naive_utc(parse_utc(v)) for v in value]
-        return naive_utc(parse_utc(value))
+            return [parse_utc(v) for v in value]
+        return parse_utc(value)
     return value
 
 
@@ -244,21 +247,17 @@ def stored_value(kind: Kind | None, value: Any) -> Any:
 IsMember = Callable[[int], bool]
 
 
-def evaluate_rules(
-    rules: Rules, profile: Mapping[str, Any], is_member: IsMember | None = None
-) -> bool:
-    """True when the profile matches all include criteria and none of the exclude ones."""
-    return all(evaluate_criterion(c, profile, is_member) for c in rules.include) and not any(
-        evaluate_criterion(c, profile, is_member) for c in rules.exclude
+def evaluate_rules(rules: Rules, user: User, is_member: IsMember | None = None) -> bool:
+    """True when the user matches all include criteria and none of the exclude ones."""
+    return all(evaluate_criterion(c, user, is_member) for c in rules.include) and not any(
+        evaluate_criterion(c, user, is_member) for c in rules.exclude
     )
 
 
 _MISSING = object()
 
 
-def evaluate_criterion(
-    c: Criterion, profile: Mapping[str, Any], is_member: IsMember | None = None
-) -> bool:
+def evaluate_criterion(c: Criterion, user: User, is_member: IsMember | None = None) -> bool:
     if c.field == "segment":
         if is_member is None:
             raise ValueError("segment criteria need a membership check")
@@ -266,8 +265,8 @@ def evaluate_criterion(
         hit = any(is_member(int(i)) for i in ids)
         return hit if c.operator in (_O.EQUALS, _O.IN) else not hit
     kind = field_kind(c.field)
-    actual = _lookup(profile, c.field)
-    value = stored_value(kind, c.value)
+    actual = _lookup(user, c.field)
+    value = criterion_value(kind, c.value)
     match c.operator:
         case _O.EXISTS:
             return actual is not _MISSING
@@ -290,13 +289,31 @@ def evaluate_criterion(
     raise AssertionError(c.operator)
 
 
-def _lookup(profile: Mapping[str, Any], dotted: str) -> Any:
-    current: Any = profile
-    for part in dotted.split("."):
-        if not isinstance(current, Mapping) or part not in current:
-            return _MISSING
-        current = current[part]
-    return current
+# A rule's field names the user's attribute it tests (customFields.<name>: one custom field).
+_ATTRIBUTE = {
+    "tier": "tier",
+    "email": "email",
+    "points": "points",
+    "xp": "xp",
+    "coins": "coins",
+    "badges": "badges",
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+    "customFields": "custom_fields",
+}
+
+
+def _lookup(user: User, field: str) -> Any:
+    top, _, custom = field.partition(".")
+    attribute = _ATTRIBUTE[top]
+    if attribute in user.unset:
+        return _MISSING
+    value = getattr(user, attribute)
+    if not custom:
+        return value
+    if not isinstance(value, Mapping) or custom not in value:
+        return _MISSING
+    return value[custom]
 
 
 def _any(actual: Any, test: Callable[[Any], bool]) -> bool:
@@ -328,8 +345,6 @@ def _same(a: Any, b: Any) -> bool:
 def _ordered(op: Operator, a: Any, b: Any) -> bool:
     if _bracket(a) != _bracket(b) or _bracket(a) not in ("number", "date", "string"):
         return False
-    if isinstance(a, datetime):
-        a = naive_utc(a)
     match op:
         case _O.GT:
             return a > b

@@ -15,7 +15,6 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from seg_graphql.domain.json_values import check_json_shape
-from seg_graphql.domain.times import naive_utc
 
 MAX_BADGES = 100
 MAX_CUSTOM_FIELDS = 50
@@ -98,20 +97,23 @@ class UserProfile(BaseModel):
             _check_custom_value(key, item)
         return value
 
-    def to_set(self) -> dict[str, Any]:
-        """The stored fields this upsert sets or clears (None clears)."""
-        given = self.model_fields_set - {"user_id"}
-        out: dict[str, Any] = {}
-        for name in given:
-            field = type(self).model_fields[name]
-            key = field.alias or name
-            value = getattr(self, name)
-            if isinstance(value, datetime):
-                value = naive_utc(value)
-            out[key] = value
-        if "email" in out:
-            out["emailLower"] = out["email"].lower() if out["email"] else None
-        return out
+    def given(self) -> dict[str, Any]:
+        """The fields this upsert sets or clears (None clears), by their input names."""
+        fields = type(self).model_fields
+        return {
+            fields[name].alias or name: getattr(self, name)
+            for name in self.model_fields_set - {"user_id"}
+        }
+
+    def identifiers(self) -> dict[str, Any]:
+        """The given identifiers that name one user (a second user may not claim them), by
+        input name; emails compare case-insensitively."""
+        found = {
+            "email": self.email.lower() if self.email else None,
+            "emailHash": self.email_hash,
+            "userAgentId": self.user_agent_id,
+        }
+        return {name: value for name, value in found.items() if value is not None}
 
 
 def _check_custom_value(key: str, value: Any) -> None:
@@ -129,8 +131,9 @@ def _check_custom_value(key: str, value: Any) -> None:
 
 
 def lookup_order(user: str) -> list[tuple[str, str]]:
-    """(stored field, value) pairs to try, in order, for a user argument."""
+    """(identifier, value) pairs to try, in order, for a user argument: 'email' (compared
+    lower-cased) or 'userId'."""
     user = user.strip()
     if "@" in user:
-        return [("emailLower", user.lower()), ("userId", user)]
+        return [("email", user.lower()), ("userId", user)]
     return [("userId", user)]

@@ -25,6 +25,7 @@ from seg_graphql.domain.imports import LineProblem
 from seg_graphql.domain.inputs import MAX_BATCH
 from seg_graphql.domain.membership_changes import Change, ListAdd, ListRemove
 from seg_graphql.domain.models import Segment
+from seg_graphql.domain.user import User
 from seg_graphql.importer.parsers import NOT_AN_OBJECT, Record
 from seg_graphql.services.membership_writes import MembershipWriter
 from seg_graphql.services.scope import Scope
@@ -114,8 +115,8 @@ class SegmentLines:
                 change: Change = ListRemove(segment, user, note, self.event_id(line))
             else:
                 if user is None:
-                    user = {"userId": command.new_user_id(), **command.identity_fields()}
-                    created.add(user["userId"])
+                    user = User.created(command.new_user_id(), self.at, **command.identity())
+                    created.add(user.user_id)
                     for key in _keys_of(user):
                         found[key] = user  # a later line naming this user finds it
                 change = ListAdd(
@@ -126,7 +127,7 @@ class SegmentLines:
                     ),
                     weight=command.weight,
                     data_bag=command.data_bag,
-                    creates=user["userId"] in created,
+                    creates=user.user_id in created,
                     note=note,
                     event_id=self.event_id(line),
                 )
@@ -174,13 +175,13 @@ class SegmentLines:
             kind, value = ref
             self._known[ref] = by_id.get(value) if kind == "id" else by_name.get(value)
 
-    async def _find_users(self, commands: Iterable[UserSegmentCommand]) -> dict[UserKey, dict]:
+    async def _find_users(self, commands: Iterable[UserSegmentCommand]) -> dict[UserKey, User]:
         keys = [key for command in commands for key in command.user_keys()]
-        docs = await self._scope.users.find_by_identifiers(keys)
-        found: dict[UserKey, dict] = {}
-        for doc in sorted(docs, key=lambda d: d["userId"], reverse=True):
-            for key in _keys_of(doc):
-                found[key] = doc  # the smallest userId wins when identifiers are shared
+        users = await self._scope.users.find_by_identifiers(keys)
+        found: dict[UserKey, User] = {}
+        for user in sorted(users, key=lambda u: u.user_id, reverse=True):
+            for key in _keys_of(user):
+                found[key] = user  # the smallest userId wins when identifiers are shared
         return found
 
     def event_id(self, line: int) -> ObjectId:
@@ -199,14 +200,15 @@ def _segment_refs(command: UserSegmentCommand) -> list[tuple[str, Any]]:
     return refs
 
 
-def _keys_of(doc: dict[str, Any]) -> list[UserKey]:
+def _keys_of(user: User) -> list[UserKey]:
+    """The import identifiers a user holds, as UserSegmentCommand.user_keys names them."""
     keys: list[UserKey] = []
-    if doc.get("userAccountId") is not None and doc.get("compartmentId") is not None:
-        keys.append(("account", (doc["compartmentId"], doc["userAccountId"])))
-    if doc.get("emailHash") is not None:
-        keys.append(("emailHash", doc["emailHash"]))
-    if doc.get("userAgentId") is not None:
-        keys.append(("userAgentId", doc["userAgentId"]))
+    if user.user_account_id is not None and user.compartment_id is not None:
+        keys.append(("account", (user.compartment_id, user.user_account_id)))
+    if user.email_hash is not None:
+        keys.append(("emailHash", user.email_hash))
+    if user.user_agent_id is not None:
+        keys.append(("userAgentId", user.user_agent_id))
     return keys
 
 

@@ -10,15 +10,16 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from bson import ObjectId
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from seg_graphql.domain.api_key import ApiKey
 from seg_graphql.domain.errors import bad_input, not_found
 from seg_graphql.domain.inputs import ExternalId, Name, parse_model
 from seg_graphql.domain.models import Role
-from seg_graphql.domain.times import aware_utc, naive_utc
+from seg_graphql.domain.times import aware_utc
 from seg_graphql.services.auth import MintedKey, mint_key, require_role
 from seg_graphql.services.scope import Scope
+from seg_graphql.store.api_keys import UnknownPosition
 
 MAX_TEAMS = 100
 KeyId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{12}$")]
@@ -64,18 +65,21 @@ class ApiKeyService:
             created_by=self.principal.key_id,
         )
 
-    async def revoke(self, key_id: str) -> Mapping[str, Any]:
+    async def revoke(self, key_id: str) -> ApiKey:
         require_role(self.principal, Role.ADMIN)
         parse_model(_KeyRef, {"id": key_id}, ())
-        revoked = await self._own.revoke(key_id, naive_utc(self._now()))
+        revoked = await self._own.revoke(key_id, self._now())
         if revoked is None:
             raise not_found("API key", key_id, ("id",))
         return revoked
 
-    async def page(self, *, after: str | None, first: int) -> tuple[list[dict[str, Any]], bool]:
+    async def page(self, *, after: str | None, first: int) -> tuple[list[ApiKey], bool]:
+        """Oldest first, after the key at position `after` (ApiKey.position)."""
         require_role(self.principal, Role.ADMIN)
-        start = _object_id(after) if after is not None else None
-        found = await self._own.page(after=start, limit=first + 1)
+        try:
+            found = await self._own.page(after=after, limit=first + 1)
+        except UnknownPosition:
+            raise bad_input("not a valid cursor for this list", ("after",)) from None
         return found[:first], len(found) > first
 
     async def count(self) -> int:
@@ -85,9 +89,3 @@ class ApiKeyService:
 
 class _KeyRef(BaseModel):
     id: KeyId
-
-
-def _object_id(value: str) -> ObjectId:
-    if not ObjectId.is_valid(value):
-        raise bad_input("not a valid cursor for this list", ("after",))
-    return ObjectId(value)

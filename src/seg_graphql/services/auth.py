@@ -9,12 +9,12 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
+from seg_graphql.domain.api_key import ApiKey
 from seg_graphql.domain.clock import utc_now
 from seg_graphql.domain.errors import forbidden, unauthenticated
 from seg_graphql.domain.models import EditableBy, LinkType, Principal, Role, Segment
-from seg_graphql.domain.times import naive_utc, to_millisecond
+from seg_graphql.domain.times import aware_utc, to_millisecond
 from seg_graphql.store.api_keys import ApiKeyStore
 
 KEY_PREFIX = "sgk_"
@@ -29,10 +29,8 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 @dataclass(frozen=True)
 class MintedKey:
-    key: str
-    key_id: str
-    principal: Principal
-    metadata: dict[str, Any]
+    key: str  # the secret, shown once
+    api_key: ApiKey
 
 
 def hash_key(key: str) -> str:
@@ -63,24 +61,20 @@ async def mint_key(
     key = key or KEY_PREFIX + secrets.token_urlsafe(32)
     if not _KEY_SHAPE.match(key):
         raise ValueError("an API key is 'sgk_' followed by 20-100 URL-safe characters")
-    key_id = secrets.token_hex(6)
-    metadata = await store.insert(
-        key_hash=hash_key(key),
-        key_id=key_id,
+    made = ApiKey(
+        key_id=secrets.token_hex(6),
         tenant=tenant,
-        role=role.value,
+        role=role,
+        created_at=now or utc_now(),
+        position="",  # the store gives it
         user_id=user_id,
-        team_ids=list(team_ids or []),
+        team_ids=tuple(team_ids or ()),
         name=name,
         prefix=key[:PREFIX_LENGTH],
-        expires_at=to_millisecond(naive_utc(expires_at)) if expires_at else None,
         created_by=created_by,
-        created_at=now or utc_now(),
+        expires_at=to_millisecond(aware_utc(expires_at)) if expires_at else None,
     )
-    principal = Principal(
-        tenant=tenant, role=role, user_id=user_id, team_ids=frozenset(team_ids or []), key_id=key_id
-    )
-    return MintedKey(key=key, key_id=key_id, principal=principal, metadata=metadata)
+    return MintedKey(key=key, api_key=await store.insert(made, hash_key(key)))
 
 
 class Authenticator:
@@ -105,23 +99,17 @@ class Authenticator:
         now = time.monotonic()
         if cached and cached[0] > now:
             return cached[1]
-        doc = await self._store.find_by_hash(key_hash)
-        if doc is None:
+        found = await self._store.find_by_hash(key_hash)
+        if found is None:
             raise unauthenticated("the API key is not valid")
-        wall = naive_utc(utc_now())
-        expires_at = doc.get("expiresAt")
+        wall = utc_now()
+        expires_at = found.expires_at
         if expires_at is not None and expires_at <= wall:
             raise unauthenticated("the API key has expired")
-        last_used = doc.get("lastUsedAt")
-        if "_id" in doc and (last_used is None or last_used < wall - LAST_USED_RESOLUTION):
-            await self._store.mark_used(doc["_id"], wall, older_than=wall - LAST_USED_RESOLUTION)
-        principal = Principal(
-            tenant=doc["tenant"],
-            role=Role(doc["role"]),
-            user_id=doc.get("userId"),
-            team_ids=frozenset(doc.get("teamIds") or []),
-            key_id=doc["keyId"],
-        )
+        last_used = found.last_used_at
+        if last_used is None or last_used < wall - LAST_USED_RESOLUTION:
+            await self._store.mark_used(found, wall, older_than=wall - LAST_USED_RESOLUTION)
+        principal = found.principal()
         until = now + self._ttl
         if expires_at is not None:
             until = min(until, now + (expires_at - wall).total_seconds())

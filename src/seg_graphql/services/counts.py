@@ -18,6 +18,7 @@ from seg_graphql.domain.fql import parse_fql
 from seg_graphql.domain.models import EditableBy, Role, Rules, RulesDraft, Segment, SegmentType
 from seg_graphql.domain.rules import validate_rules
 from seg_graphql.domain.segment_references import with_references
+from seg_graphql.domain.user import User
 from seg_graphql.services.auth import require_role
 from seg_graphql.services.scope import Scope
 
@@ -46,9 +47,9 @@ class Preview:
     user_count: int
     entering: int | None
     leaving: int | None
-    matching_sample: list[dict[str, Any]]
-    entering_sample: list[dict[str, Any]]
-    leaving_sample: list[dict[str, Any]]
+    matching_sample: list[User]
+    entering_sample: list[User]
+    leaving_sample: list[User]
 
 
 class CountService:

@@ -19,17 +19,12 @@ from seg_graphql.domain.errors import ErrorCode, Problem, UserInputError
 from seg_graphql.domain.history import EventSource, HistoryOf, MembershipEvent
 from seg_graphql.domain.identifiers import parse_numeric_id
 from seg_graphql.domain.inputs import MAX_BATCH, parse_batch
-from seg_graphql.domain.membership import (
-    Entry,
-    MembershipState,
-    entry_of,
-    state_of,
-    status_version,
-)
+from seg_graphql.domain.membership import Entry, MembershipState, state_of, status_version
 from seg_graphql.domain.membership_changes import ListAdd, ListRemove, Override
 from seg_graphql.domain.models import Segment
 from seg_graphql.domain.segment_references import with_references
 from seg_graphql.domain.times import from_unix_ms
+from seg_graphql.domain.user import User
 from seg_graphql.services.membership_writes import MembershipWriter, Outcome, refusal_to_edit
 from seg_graphql.services.scope import Scope
 
@@ -39,7 +34,7 @@ MAX_CHECK_SEGMENTS = 100
 @dataclass
 class StatusResult:
     segment: Segment
-    user: dict[str, Any]
+    user: User
     applied: bool
     entry: Entry | None
 
@@ -145,16 +140,16 @@ class MembershipService:
         stale = [r for r in results if r is not None and not r.applied]
         if not stale:
             return
-        current = await self.users.get_many(r.user["userId"] for r in stale)
+        current = await self.users.get_many(r.user.user_id for r in stale)
         for result in stale:
-            doc = current.get(result.user["userId"], result.user)
-            result.user = doc
-            result.entry = entry_of(doc, result.segment.id)
+            user = current.get(result.user.user_id, result.user)
+            result.user = user
+            result.entry = user.entry(result.segment.id)
 
     def _target_problem(
         self,
         segment: Segment | None,
-        user: dict[str, Any] | None,
+        user: User | None,
         segment_ref: str,
         user_ref: str,
         path: tuple,
@@ -188,7 +183,7 @@ class MembershipService:
             else:
                 entries[index] = entry
         users = await self.users.resolve_many([e.user for e in entries.values()])
-        targets: dict[int, tuple[dict[str, Any], ListEntry]] = {}
+        targets: dict[int, tuple[User, ListEntry]] = {}
         for index, entry in entries.items():
             user = users.get(entry.user)
             if user is None:
@@ -224,7 +219,7 @@ class MembershipService:
             )
         found = await self.users.resolve_many(list(users))
         problems: list[Problem] = []
-        targets: dict[int, tuple[dict[str, Any], ListEntry | None]] = {}
+        targets: dict[int, tuple[User, ListEntry | None]] = {}
         for index, ref in enumerate(users):
             user = found.get(ref)
             if user is None:
@@ -252,7 +247,7 @@ class MembershipService:
 
     async def member_pages(
         self, keys: Sequence[MemberPageKey], segments: Mapping[int, Segment]
-    ) -> list[tuple[list[dict[str, Any]], bool]]:
+    ) -> list[tuple[list[User], bool]]:
         """A page of members for each key: ONE command where the server has $facet."""
         everything = await with_references(segments, self.segments.get_many)
         requests = [(k.segment_id, k.after, k.first + 1) for k in keys]
@@ -273,23 +268,23 @@ class MembershipService:
 
     def memberships_of(
         self,
-        user: Mapping[str, Any],
+        user: User,
         segments: Mapping[int, Segment],
         only: Sequence[int] | None = None,
     ) -> list[Membership]:
-        """Evaluated in memory on the user document (same semantics as member_filter)."""
+        """Evaluated in memory on the user (same semantics as member_filter)."""
         now = self._now()
         ids = only if only is not None else sorted(segments)
         return [
-            Membership(segments[i], state_of(segments[i], user, segments, now), entry_of(user, i))
+            Membership(segments[i], state_of(segments[i], user, segments, now), user.entry(i))
             for i in ids
             if i in segments
         ]
 
     async def check(
         self, user_ref: str, segment_ids: Sequence[int], segments_loader: Any
-    ) -> tuple[dict[str, Any], list[Membership]]:
-        """Is one user in many segments: the user document (all its membership state) and the
+    ) -> tuple[User, list[Membership]]:
+        """Is one user in many segments: the user (with all its membership state) and the
         segment definitions are read concurrently, one command each."""
         if len(segment_ids) > MAX_CHECK_SEGMENTS:
             raise UserInputError.single(
@@ -313,9 +308,7 @@ class MembershipService:
         return user, self.memberships_of(user, everything, only=list(segment_ids))
 
 
-def _override(
-    segment: Segment, user: dict[str, Any], change: StatusChange, now: datetime
-) -> Override:
+def _override(segment: Segment, user: User, change: StatusChange, now: datetime) -> Override:
     timestamp_ms = change.timestamp_ms(now)
     meta = change.metadata
     return Override(
@@ -331,7 +324,7 @@ def _override(
 
 def _batch_result(
     segment: Segment,
-    targets: Mapping[int, tuple[dict[str, Any], Any]],
+    targets: Mapping[int, tuple[User, Any]],
     outcomes: Sequence[Outcome],
     problems: list[Problem],
     size: int,

@@ -10,11 +10,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from seg_graphql.domain.errors import ErrorCode, UserInputError
 from seg_graphql.domain.history import EventSource, MembershipEvent
-from seg_graphql.domain.membership import Entry, entry_of
+from seg_graphql.domain.membership import Entry
 from seg_graphql.domain.membership_changes import (
     Actor,
     Change,
@@ -26,6 +25,7 @@ from seg_graphql.domain.membership_changes import (
     plan_expiry,
 )
 from seg_graphql.domain.models import Segment, SegmentType
+from seg_graphql.domain.user import User
 from seg_graphql.services.auth import can_edit
 from seg_graphql.services.scope import Scope
 from seg_graphql.store.errors import DuplicateKey
@@ -45,7 +45,7 @@ class Outcome:
     an expiry) not applied because a newer write is stored."""
 
     applied: bool
-    user: dict[str, Any]  # as the change left it (as read, when not applied); an expiry: userId
+    user: User | None  # as the change left it (as read, when not applied); None: nobody
     entry: Entry | None
     refusal: Refusal | None = None
     expired: tuple[int, ...] = ()  # an expiry: the segments whose lists the user left
@@ -109,38 +109,37 @@ class MembershipWriter:
         counted = await self._count_lists(editable, every=self._replayable)
         moved: Counter[int] = Counter()  # how much this batch grows (shrinks) each list
         adding: Counter[int] = Counter()
-        state: dict[str, dict[str, Any]] = {}  # userId -> the user as the batch leaves it
+        state: dict[str, User] = {}  # userId -> the user as the batch leaves it
         outcomes: list[Outcome] = []
         planned = []
         for change in changes:
             segment = change.segment
             refusal = refusals[segment.id]
             if change.user is None:  # nobody to take off the list, once the key may edit it
-                outcomes.append(Outcome(refusal is None, {}, None, refusal))
+                outcomes.append(Outcome(refusal is None, None, None, refusal))
                 continue
-            user = state.get(change.user["userId"])
+            user = state.get(change.user.user_id)
             if user is not None and isinstance(change, ListAdd):
                 change = replace(change, user=user, creates=False)
             elif user is not None:
                 change = replace(change, user=user)
-            was_listed = (entry_of(change.user, segment.id) or Entry()).listed
+            was_listed = (change.user.entry(segment.id) or Entry()).listed
             if refusal is None and isinstance(change, ListAdd) and not was_listed:
                 adding[segment.id] += 1
                 listed = self._listed[segment.id] + moved[segment.id]
                 if listed + 1 > MAX_LISTED and refuse_all_when_full is None:
                     refusal = list_full(segment.id, listed, 1)
             if refusal is not None:
-                outcomes.append(Outcome(False, dict(change.user), None, refusal))
+                outcomes.append(Outcome(False, change.user, None, refusal))
                 continue
             if isinstance(change, ListRemove) and not was_listed:
-                entry = entry_of(change.user, segment.id)
-                outcomes.append(Outcome(True, dict(change.user), entry))
+                outcomes.append(Outcome(True, change.user, change.user.entry(segment.id)))
                 continue  # nobody to take off the list: the change's intent already holds
             plan = plan_change(change, self._actor, at)
-            listed_now = plan.entry is not None and plan.entry.listed
+            listed_now = plan.entry.listed
             if listed_now is not was_listed:
                 moved[segment.id] += 1 if listed_now else -1
-            state[plan.user["userId"]] = plan.user
+            state[plan.user.user_id] = plan.user
             planned.append(plan)
             outcomes.append(Outcome(True, plan.user, plan.entry))
         if refuse_all_when_full is not None:
@@ -178,7 +177,7 @@ class MembershipWriter:
                 await self._scope.events.record(update.events)
                 left.update(update.segment_ids)
             expired = update.segment_ids if landed else ()
-            outcomes.append(Outcome(landed, {"userId": update.user_id}, None, expired=expired))
+            outcomes.append(Outcome(landed, None, None, expired=expired))
         for segment_id, count in sorted(left.items()):
             await self._scope.segments.change_list_size(segment_id, at, by=-count)
         return outcomes
@@ -192,13 +191,13 @@ class MembershipWriter:
         for change in changes:
             refusal = refusals[change.segment.id]
             if refusal is not None:
-                outcomes.append(Outcome(False, dict(change.user), None, refusal))
+                outcomes.append(Outcome(False, change.user, None, refusal))
                 continue
             update = plan_change(change, self._actor, at).update
             before = await self._scope.users.write_entry_if_newer(update)
             if before is None:
-                entry = entry_of(change.user, change.segment.id)
-                outcomes.append(Outcome(False, dict(change.user), entry))
+                entry = change.user.entry(change.segment.id)
+                outcomes.append(Outcome(False, change.user, entry))
                 continue
             plan = plan_change(replace(change, user=before), self._actor, at)
             outcomes.append(Outcome(True, plan.user, plan.entry))
@@ -218,7 +217,7 @@ class MembershipWriter:
             c.segment.id
             for c in changes
             if every
-            or (isinstance(c, ListAdd) and not (entry_of(c.user, c.segment.id) or Entry()).listed)
+            or (isinstance(c, ListAdd) and not (c.user.entry(c.segment.id) or Entry()).listed)
         }
         fresh = sorted(wanted - self._listed.keys())
         if fresh:

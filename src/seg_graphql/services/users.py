@@ -9,21 +9,18 @@ from typing import Any
 from seg_graphql.domain.errors import ErrorCode, Problem, not_found
 from seg_graphql.domain.inputs import parse_batch
 from seg_graphql.domain.models import Role
+from seg_graphql.domain.user import User
 from seg_graphql.domain.users import UserProfile
 from seg_graphql.services.auth import require_role
 from seg_graphql.services.scope import Scope
 
-# Identifiers that name one user: a second user may not claim them.
-_UNIQUE_IDENTIFIERS = (
-    ("emailLower", "email"),
-    ("emailHash", "emailHash"),
-    ("userAgentId", "userAgentId"),
-)
+# Identifiers that name one user (UserProfile.identifiers): a second user may not claim them.
+_UNIQUE_IDENTIFIERS = ("email", "emailHash", "userAgentId")
 
 
 @dataclass
 class UpsertResult:
-    users: list[dict[str, Any] | None]  # in input order; None where the item failed
+    users: list[User | None]  # in input order; None where the item failed
     problems: list[Problem]
 
 
@@ -33,16 +30,16 @@ class UserService:
         self.store = scope.users
         self._now = scope.now
 
-    async def resolve(self, user: str) -> dict[str, Any] | None:
+    async def resolve(self, user: str) -> User | None:
         return await self.store.resolve(user)
 
-    async def require(self, user: str, path: Sequence[str | int]) -> dict[str, Any]:
-        doc = await self.store.resolve(user)
-        if doc is None:
+    async def require(self, user: str, path: Sequence[str | int]) -> User:
+        found = await self.store.resolve(user)
+        if found is None:
             raise not_found("user", user[:80], path)
-        return doc
+        return found
 
-    async def get_many(self, user_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    async def get_many(self, user_ids: Sequence[str]) -> dict[str, User]:
         return await self.store.get_many(user_ids)
 
     async def upsert(self, items: Sequence[Mapping[str, Any]]) -> UpsertResult:
@@ -84,18 +81,18 @@ class UserService:
     async def _conflicts(self, valid: Mapping[int, UserProfile]) -> list[tuple[int, Problem]]:
         """Items whose email, email hash or user agent id belong to another user."""
         conflicts: list[tuple[int, Problem]] = []
-        fields = {index: profile.to_set() for index, profile in valid.items()}
+        given = {index: profile.identifiers() for index, profile in valid.items()}
         owners = await self.store.owners(
-            {stored: [f.get(stored) for f in fields.values()] for stored, _ in _UNIQUE_IDENTIFIERS}
+            {name: [ids.get(name) for ids in given.values()] for name in _UNIQUE_IDENTIFIERS}
         )
-        for stored_field, input_field in _UNIQUE_IDENTIFIERS:
-            wanted = {index: given.get(stored_field) for index, given in fields.items()}
+        for input_field in _UNIQUE_IDENTIFIERS:
+            wanted = {index: ids.get(input_field) for index, ids in given.items()}
             claimed: dict[Any, str] = {}
             for index, value in wanted.items():
                 if value is None:
                     continue
                 user_id = valid[index].user_id
-                owner = owners.get((stored_field, value)) or claimed.get(value)
+                owner = owners.get((input_field, value)) or claimed.get(value)
                 if owner and owner != user_id:
                     conflicts.append(
                         (
@@ -113,9 +110,9 @@ class UserService:
             unique.setdefault(index, (index, problem))
         return list(unique.values())
 
-    async def page(self, *, after: str | None, first: int) -> tuple[list[dict[str, Any]], bool]:
-        docs = await self.store.page({}, after=after, limit=first + 1)
-        return docs[:first], len(docs) > first
+    async def page(self, *, after: str | None, first: int) -> tuple[list[User], bool]:
+        users = await self.store.page({}, after=after, limit=first + 1)
+        return users[:first], len(users) > first
 
     async def count(self) -> int:
         return await self.store.count({})

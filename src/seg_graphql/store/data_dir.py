@@ -12,11 +12,10 @@ A lock file (flock) keeps a second server off the same directory.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import fcntl
 import logging
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ from bson.codec_options import CodecOptions
 from bson.errors import BSONError
 
 from seg_graphql.domain.times import naive_utc
-from seg_graphql.jobs.periodic import Periodic
 from seg_graphql.store.embedded import EmbeddedClient
 
 log = logging.getLogger(__name__)
@@ -95,19 +93,6 @@ class DataDir:
             await asyncio.to_thread(self._write, records)
             self._saved_at_change = change
             return True
-
-    def periodic(self, interval_seconds: float) -> Periodic:
-        return Periodic("embedded store write", self.save, interval_seconds=interval_seconds)
-
-    @contextlib.asynccontextmanager
-    async def kept(self, interval_seconds: float) -> AsyncIterator[DataDir]:
-        """Writes every interval while open, and once more at the end (a graceful stop)."""
-        try:
-            async with self.periodic(interval_seconds).running():
-                yield self
-        finally:
-            await self.save()
-            log.info("embedded store written to %s", self.file)
 
     def _lock(self) -> None:
         try:

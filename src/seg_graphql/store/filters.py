@@ -15,11 +15,12 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from seg_graphql.domain.membership import UserStatus, entry_path
+from seg_graphql.domain.membership import UserStatus
 from seg_graphql.domain.models import Criterion, Rules, Segment, SegmentType
 from seg_graphql.domain.models import Operator as _O
-from seg_graphql.domain.rules import Kind, field_kind, stored_value
+from seg_graphql.domain.rules import Kind, criterion_value, field_kind
 from seg_graphql.domain.times import naive_utc
+from seg_graphql.store.users import entry_path
 
 # ---------------------------------------------------------------- compilation
 
@@ -41,7 +42,7 @@ def compile_criterion(c: Criterion, segment_filter: SegmentFilter | None = None)
     if c.field == "segment":
         return _compile_segment(c, segment_filter)
     kind = field_kind(c.field)
-    value = stored_value(kind, c.value)
+    value = _stored(criterion_value(kind, c.value))
     match c.operator:
         case _O.EQUALS:
             return {c.field: value}
@@ -62,6 +63,13 @@ def compile_criterion(c: Criterion, segment_filter: SegmentFilter | None = None)
         case _O.NOT_CONTAINS:
             return {"$nor": [{c.field: _contains(kind, value)}]}
     raise AssertionError(c.operator)
+
+
+def _stored(value: Any) -> Any:
+    """Dates as MongoDB keeps them (naive UTC)."""
+    if isinstance(value, list):
+        return [naive_utc(v) if isinstance(v, datetime) else v for v in value]
+    return naive_utc(value) if isinstance(value, datetime) else value
 
 
 def _contains(kind: Kind | None, value: str) -> Any:

@@ -14,11 +14,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from seg_graphql.domain.membership import entry_path
 from seg_graphql.domain.models import Segment, SegmentType
+from seg_graphql.domain.user import User
 from seg_graphql.store.filters import listed_live_filter, member_filter
 from seg_graphql.store.in_memory_members import count_members, page_members
-from seg_graphql.store.users import UserStore
+from seg_graphql.store.users import UserStore, entry_path, user_of
 
 PageRequest = tuple[int, str | None, int]  # segment id, after this userId, at most this many
 FACET_CHUNK = 50  # segments per command where many are asked (three $facet branches each)
@@ -32,7 +32,7 @@ class MemberStore:
 
     async def pages(
         self, requests: Sequence[PageRequest], everything: Mapping[int, Segment], now: datetime
-    ) -> list[list[dict[str, Any]]]:
+    ) -> list[list[User]]:
         """Members by userId for each request; `everything` holds the segments and every
         segment they reference."""
         if self._embedded:
@@ -58,7 +58,7 @@ class MemberStore:
                 for n, (query, (_, _, limit)) in enumerate(zip(queries, requests, strict=True))
             }
             found = await self._users.facet(branches)
-            return [found.get(f"k{n}", []) for n in range(len(requests))]
+            return [[user_of(doc) for doc in found.get(f"k{n}", [])] for n in range(len(requests))]
         return list(
             await asyncio.gather(
                 *(

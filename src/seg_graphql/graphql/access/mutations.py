@@ -54,7 +54,7 @@ class AccessMutation:
                 "expiresAt": input.expires_at,
             }
         )
-        return CreateApiKeyPayload(api_key=ApiKey.from_document(minted.metadata), secret=minted.key)
+        return CreateApiKeyPayload(api_key=ApiKey.from_domain(minted.api_key), secret=minted.key)
 
     @strawberry.mutation(
         description="Revokes one of your tenant's keys (ADMIN only). Servers may accept it "
@@ -67,4 +67,4 @@ class AccessMutation:
         id: Annotated[strawberry.ID, strawberry.argument(description="The key's id (ApiKey.id).")],
     ) -> RevokeApiKeyPayload:
         revoked = await info.context.api_keys.revoke(str(id))
-        return RevokeApiKeyPayload(api_key=ApiKey.from_document(revoked))
+        return RevokeApiKeyPayload(api_key=ApiKey.from_domain(revoked))

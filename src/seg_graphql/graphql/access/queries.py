@@ -23,8 +23,8 @@ class AccessQuery:
         keys, has_next = await service.page(after=start, first=first)
         return ApiKeyConnection.of(
             keys,
-            lambda doc: ApiKeyEdge(
-                cursor=encode_key("apikey", str(doc["_id"])), node=ApiKey.from_document(doc)
+            lambda key: ApiKeyEdge(
+                cursor=encode_key("apikey", key.position), node=ApiKey.from_domain(key)
             ),
             has_next=has_next,
             has_previous=after is not None,

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
-from seg_graphql.domain.models import Role as DomainRole
-from seg_graphql.domain.times import aware_utc
+from seg_graphql.domain import api_key as domain
 from seg_graphql.graphql.connections import Connection, Edge
 from seg_graphql.graphql.scalars import Role
 
@@ -34,19 +31,19 @@ class ApiKey:
     revoked_at: datetime | None = strawberry.field(description="When it was revoked, if it was.")
 
     @classmethod
-    def from_document(cls, doc: Mapping[str, Any]) -> ApiKey:
+    def from_domain(cls, key: domain.ApiKey) -> ApiKey:
         return cls(
-            id=strawberry.ID(doc["keyId"]),
-            name=doc.get("name"),
-            prefix=doc.get("prefix"),
-            role=DomainRole(doc["role"]),
-            user_id=strawberry.ID(doc["userId"]) if doc.get("userId") else None,
-            team_ids=[strawberry.ID(t) for t in doc.get("teamIds") or []],
-            created_at=aware_utc(doc["createdAt"]),
-            last_used_at=aware_utc(doc.get("lastUsedAt")),
-            expires_at=aware_utc(doc.get("expiresAt")),
-            revoked=bool(doc.get("revoked")),
-            revoked_at=aware_utc(doc.get("revokedAt")),
+            id=strawberry.ID(key.key_id),
+            name=key.name,
+            prefix=key.prefix,
+            role=key.role,
+            user_id=strawberry.ID(key.user_id) if key.user_id else None,
+            team_ids=[strawberry.ID(t) for t in key.team_ids],
+            created_at=key.created_at,
+            last_used_at=key.last_used_at,
+            expires_at=key.expires_at,
+            revoked=key.revoked,
+            revoked_at=key.revoked_at,
         )
 
 

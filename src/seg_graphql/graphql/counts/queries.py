@@ -86,7 +86,7 @@ class CountQuery:
             user_count=preview.user_count,
             entering=preview.entering,
             leaving=preview.leaving,
-            sample=[User.from_document(d) for d in preview.matching_sample],
-            entering_sample=[User.from_document(d) for d in preview.entering_sample],
-            leaving_sample=[User.from_document(d) for d in preview.leaving_sample],
+            sample=[User.from_domain(u) for u in preview.matching_sample],
+            entering_sample=[User.from_domain(u) for u in preview.entering_sample],
+            leaving_sample=[User.from_domain(u) for u in preview.leaving_sample],
         )

@@ -75,7 +75,7 @@ async def _results(info: Info, batch: BatchResult) -> list[SetUserStatusResult |
             SetUserStatusResult(
                 applied=result.applied,
                 membership=Membership.from_domain(membership, service.now()),
-                user=User.from_document(result.user),
+                user=User.from_domain(result.user),
             )
         )
     return out

@@ -32,6 +32,6 @@ class MembershipQuery:
         user, memberships = await service.check(user_id, ids, info.context.segments_by_id)
         now = service.now()
         return MembershipCheck(
-            user=User.from_document(user),
+            user=User.from_domain(user),
             memberships=[Membership.from_domain(m, now) for m in memberships],
         )

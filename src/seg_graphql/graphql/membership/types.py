@@ -153,8 +153,8 @@ class MembershipEvent:
 
     @strawberry.field(description="The user's profile now.")
     async def user(self, info: Info) -> User | None:
-        doc = await info.context.user_loader.load(self.user_id)
-        return User.from_document(doc) if doc else None
+        found = await info.context.user_loader.load(self.user_id)
+        return User.from_domain(found) if found else None
 
     @classmethod
     def from_domain(cls, event: DomainEvent) -> MembershipEvent:
@@ -235,14 +235,12 @@ class MemberConnection(Connection[User]):
         """segment.members: batched across segments by the member page loader."""
         after_user = start_key("member", first, after)
         info.context.segment_loader.prime(segment.id, segment)
-        docs, has_next = await info.context.member_page_loader.load(
+        users, has_next = await info.context.member_page_loader.load(
             MemberPageKey(segment.id, first, after_user)
         )
         return cls.of(
-            docs,
-            lambda d: MemberEdge(
-                cursor=encode_key("member", d["userId"]), node=User.from_document(d)
-            ),
+            users,
+            lambda u: MemberEdge(cursor=encode_key("member", u.user_id), node=User.from_domain(u)),
             has_next=has_next,
             has_previous=after_user is not None,
             count_total=lambda: info.context.member_count_loader.load(segment.id),

@@ -35,6 +35,6 @@ class UserMutation:
     ) -> UpsertUsersPayload | None:
         result = await info.context.users.upsert([to_data(u) for u in users])
         return UpsertUsersPayload(
-            users=[User.from_document(d) if d else None for d in result.users],
+            users=[User.from_domain(u) if u else None for u in result.users],
             user_errors=[UserError.from_problem(p) for p in result.problems],
         )

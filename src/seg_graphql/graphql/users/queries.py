@@ -23,10 +23,10 @@ class UserQuery:
         info: Info,
         id: Annotated[str, strawberry.argument(description="A userId, or an email.")],
     ) -> User | None:
-        doc = await info.context.users.resolve(id)
-        if doc is None:
+        found = await info.context.users.resolve(id)
+        if found is None:
             raise not_found("user", id[:80], ("id",))
-        return User.from_document(doc)
+        return User.from_domain(found)
 
     @strawberry.field(description="Users of your tenant, by userId.")
     async def users(
@@ -37,10 +37,10 @@ class UserQuery:
     ) -> UserConnection:
         after_user = start_key("user", first, after)
         service = info.context.users
-        docs, has_next = await service.page(after=after_user, first=first)
+        users, has_next = await service.page(after=after_user, first=first)
         return UserConnection.of(
-            docs,
-            lambda d: UserEdge(cursor=encode_key("user", d["userId"]), node=User.from_document(d)),
+            users,
+            lambda u: UserEdge(cursor=encode_key("user", u.user_id), node=User.from_domain(u)),
             has_next=has_next,
             has_previous=after_user is not None,
             count_total=service.count,

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
+from seg_graphql.domain import user as domain
 from seg_graphql.domain.history import HistoryOf
-from seg_graphql.domain.times import aware_utc
 from seg_graphql.graphql.connections import Connection, Edge
 from seg_graphql.graphql.context import Info
 from seg_graphql.graphql.membership.lazy import (
@@ -51,31 +50,31 @@ class User:
         description="Account creation; defaults to the first upsert."
     )
     updated_at: datetime | None = strawberry.field(description="When the profile last changed.")
-    doc: strawberry.Private[dict[str, Any]]
+    user: strawberry.Private[domain.User]
 
     @classmethod
-    def from_document(cls, doc: dict[str, Any]) -> User:
+    def from_domain(cls, user: domain.User) -> User:
         return cls(
-            id=strawberry.ID(doc["userId"]),
-            email=doc.get("email"),
-            email_hash=doc.get("emailHash"),
-            user_agent_id=doc.get("userAgentId"),
-            user_account_id=doc.get("userAccountId"),
-            compartment_id=doc.get("compartmentId"),
-            tier=doc.get("tier"),
-            points=doc.get("points"),
-            xp=doc.get("xp"),
-            coins=doc.get("coins"),
-            badges=list(doc.get("badges") or []),
-            custom_fields=doc.get("customFields") or {},
-            created_at=aware_utc(doc.get("createdAt")),
-            updated_at=aware_utc(doc.get("updatedAt")),
-            doc=doc,
+            id=strawberry.ID(user.user_id),
+            email=user.email,
+            email_hash=user.email_hash,
+            user_agent_id=user.user_agent_id,
+            user_account_id=user.user_account_id,
+            compartment_id=user.compartment_id,
+            tier=user.tier,
+            points=user.points,
+            xp=user.xp,
+            coins=user.coins,
+            badges=list(user.badges or []),
+            custom_fields=user.custom_fields or {},
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+            user=user,
         )
 
     @strawberry.field(description="The segments this user is in now.")
     async def segments(self, info: Info) -> list[Segment]:
-        memberships = await _memberships(info, self.doc)
+        memberships = await _memberships(info, self.user)
         return [Segment.from_domain(m.segment) for m in memberships if m.is_member]
 
     @strawberry.field(
@@ -87,7 +86,7 @@ class User:
         membership = resolved(MembershipRef)
         return [
             membership.from_domain(m, now)
-            for m in await _memberships(info, self.doc)
+            for m in await _memberships(info, self.user)
             if m.is_member or m.entry is not None
         ]
 
@@ -99,13 +98,13 @@ class User:
         after: After = None,
     ) -> MembershipEventConnectionRef:
         return await resolved(MembershipEventConnectionRef).page(
-            info, HistoryOf(user_id=self.doc["userId"]), first, after
+            info, HistoryOf(user_id=self.user.user_id), first, after
         )
 
 
-async def _memberships(info: Info, doc: dict[str, Any]) -> list[DomainMembership]:
+async def _memberships(info: Info, user: domain.User) -> list[DomainMembership]:
     segments = await info.context.all_segments()
-    return info.context.membership.memberships_of(doc, segments)
+    return info.context.membership.memberships_of(user, segments)
 
 
 @strawberry.type(description="A user in a page of users.")
