@@ -184,8 +184,9 @@ query Literals($first: Int!) {
 
 
 async def test_literal_arguments_are_coerced_once_per_plan(admin, app, monkeypatch):
-    """Arguments written in the document alone are kept from the plan's first run; those fed
-    by variables, or coerced to something mutable (an input object), every request."""
+    """Arguments written in the document alone are coerced and converted once, in the plan's
+    first run; those fed by variables, or coerced to something mutable (an input object),
+    every request."""
     from seg_graphql.execution import fields
 
     await given_data(admin)
@@ -195,13 +196,22 @@ async def test_literal_arguments_are_coerced_once_per_plan(admin, app, monkeypat
         calls.append(node.alias.value)
         return get_argument_values(field_def, node, variables, *rest)
 
+    def converted(raw, *args, **kwargs):
+        conversions.append(raw)
+        return convert_arguments(raw, *args, **kwargs)
+
     get_argument_values = fields.get_argument_values
+    convert_arguments = fields.convert_arguments
+    conversions: list[dict] = []
     monkeypatch.setattr(fields, "get_argument_values", counted)
+    monkeypatch.setattr(fields, "convert_arguments", converted)
     answers = [await admin.post(LITERALS, {"first": first}) for first in (1, 2, 1, 2)]
     assert _endpoint(app).execution.stats["compiled"] == 3
     # every run of the plan (the differential harness may add some) coerces c and d
     assert calls.count("a") == calls.count("b") == 1
     assert calls.count("c") == calls.count("d") >= 3
+    # and converts them into Strawberry's values; a and b once
+    assert len(conversions) == 2 + 2 * calls.count("c")
     for answer, first in zip(answers, (1, 2, 1, 2), strict=True):
         data = answer["data"]
         assert data["a"] == data["b"] == {"nodes": [{"name": "Gold"}]}

@@ -25,7 +25,8 @@ from graphql.execution.values import get_argument_values
 from graphql.language import ListValueNode, ObjectValueNode, ValueNode, VariableNode
 from graphql.pyutils import Path
 from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo
-from strawberry.schema.schema_converter import GraphQLCoreConverter, get_arguments
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 from strawberry.utils.await_maybe import await_maybe
 
@@ -285,7 +286,7 @@ def _arguments(field_def: GraphQLField, details: FieldDetailsList) -> Callable[[
     node = details[0].node
     if not (field_def.args or node.arguments):
         return lambda run: {}
-    if any(_has_variable(argument.value) for argument in node.arguments or ()):
+    if not _literal(details):
         return lambda run: get_argument_values(field_def, node, run.variables, None, False)
     kept: list[dict] = []
 
@@ -293,11 +294,20 @@ def _arguments(field_def: GraphQLField, details: FieldDetailsList) -> Callable[[
         if kept:
             return dict(kept[0])
         values = get_argument_values(field_def, node, run.variables, None, False)
-        if all(type(value) in _IMMUTABLE or isinstance(value, Enum) for value in values.values()):
+        if _immutable(values):
             kept.append(dict(values))
         return values
 
     return literal
+
+
+def _literal(details: FieldDetailsList) -> bool:
+    """The field's arguments are written in the document alone (no variable feeds them)."""
+    return not any(_has_variable(argument.value) for argument in details[0].node.arguments or ())
+
+
+def _immutable(values: dict) -> bool:
+    return all(type(value) in _IMMUTABLE or isinstance(value, Enum) for value in values.values())
 
 
 _IMMUTABLE = frozenset({int, float, str, bool, type(None)})
@@ -390,20 +400,25 @@ def _strawberry_resolver(
     root_parameter = call.root_parameter.name if call.root_parameter else None
     info_parameter = call.info_parameter.name if call.info_parameter else None
     needs_info = takes_arguments or info_parameter is not None
+    literal = _literal(details)
+    converted: list[dict] = []  # literal arguments' conversion, kept as `_arguments` keeps them
+
+    def convert(info: Any, raw_args: dict) -> dict:
+        if converted:
+            return dict(converted[0])
+        kwargs = convert_arguments(
+            raw_args, field.arguments, scalar_registry=scalar_registry, config=config, info=info
+        )
+        if literal and _immutable(raw_args) and _immutable(kwargs):
+            converted.append(dict(kwargs))
+        return kwargs
 
     def invoke(run: Run, source: Any, path: Path | None, raw_args: dict) -> Any:
+        # strawberry's get_arguments for a field without extensions: the converted arguments
+        # (Strawberry names them again on every call: ~10 us for `segments`), then self,
+        # parent, root and info
         info = info_class(_raw_info=raw_info(run, path), _field=field) if needs_info else None
-        if takes_arguments:
-            args, kwargs = get_arguments(
-                field=field,
-                source=source,
-                info=info,  # type: ignore[arg-type]
-                kwargs=raw_args,
-                config=config,
-                scalar_registry=scalar_registry,
-            )
-            return call(*args, **kwargs)
-        kwargs = {}
+        kwargs = convert(info, raw_args) if takes_arguments else {}
         if parent_parameter:
             kwargs[parent_parameter] = source
         if root_parameter:
