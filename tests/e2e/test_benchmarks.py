@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.e2e.processes import clean_env
 
@@ -96,3 +99,22 @@ def test_asgi_bench_prints_cpu_per_request_and_logs_as_serve():
     )
     assert profiled.returncode == 0, profiled.stderr
     assert "compiled execution" in profiled.stdout and "us per request" in profiled.stdout
+
+
+ICOUNT = BENCH.with_name("icount.py")
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="bench/icount.py runs valgrind")
+def test_icount_prints_instructions_per_request():
+    result = subprocess.run(
+        [sys.executable, str(ICOUNT), "--requests", "5", "--log", "text"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=clean_env(),
+    )
+    assert result.returncode == 0, result.stderr
+    figure = re.search(
+        r"^list log=text this tree: ([\d.]+)M instructions per request", result.stdout
+    )
+    assert figure and 0.5 < float(figure.group(1)) < 20, result.stdout
