@@ -152,12 +152,20 @@ BELOW_THE_STORE = {"store", "domain"}
 
 def upward_imports(path: Path) -> list[str]:
     name = path.relative_to(PACKAGE).as_posix()
+    package = [PACKAGE.name, *path.relative_to(PACKAGE).parent.parts]
     found = []
     for node in ast.walk(ast.parse(path.read_text(), name)):
         if isinstance(node, ast.Import):
             modules = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0:
             modules = [node.module or ""]
+        elif isinstance(node, ast.ImportFrom):  # relative: `from ..jobs import x` goes up too
+            base = package[: len(package) - node.level + 1]
+            modules = (
+                [".".join([*base, node.module])]
+                if node.module
+                else [".".join([*base, alias.name]) for alias in node.names]
+            )
         else:
             continue
         for module in modules:
@@ -174,10 +182,16 @@ def test_the_store_imports_nothing_above_it():
     planted.write_text(
         "from seg_graphql.domain.times import naive_utc\n"
         "from seg_graphql.jobs.periodic import Periodic\n"
+        "from ..jobs.periodic import Periodic\n"
+        "from .. import services\n"
+        "from . import users\n"
+        "from ..domain import times\n"
     )
     try:
         assert upward_imports(planted) == [
-            "store/_planted_for_test.py:2 imports seg_graphql.jobs.periodic, above the store"
+            "store/_planted_for_test.py:2 imports seg_graphql.jobs.periodic, above the store",
+            "store/_planted_for_test.py:3 imports seg_graphql.jobs.periodic, above the store",
+            "store/_planted_for_test.py:4 imports seg_graphql.services, above the store",
         ]
     finally:
         planted.unlink()

@@ -48,16 +48,17 @@ KEY_FIELDS = {
     "revokedAt",
 }
 STORED = USER_FIELDS | KEY_FIELDS
-# Dicts above the store that share a name with a stored field and are no stored document:
-# the key commands' output is the API's JSON of a key; a USER_PROFILE import line's fields are
+# Dicts above the store that share a name with a stored field and are no stored document, with
+# how many such reads each file makes (a further read of that name there is reported): the key
+# commands' output is the API's JSON of a key; a USER_PROFILE import line's fields are
 # upsertUsers' input; a persisted query's extension has its own "version".
 NOT_A_DOCUMENT = {
-    ("cli.py", "name"),
-    ("cli.py", "role"),
-    ("cli.py", "teamIds"),
-    ("cli.py", "revoked"),
-    ("importer/applier.py", "userId"),
-    ("web/persisted_queries.py", "version"),
+    ("cli.py", "name"): 2,
+    ("cli.py", "role"): 1,
+    ("cli.py", "teamIds"): 1,
+    ("cli.py", "revoked"): 1,
+    ("importer/applier.py", "userId"): 1,
+    ("web/persisted_queries.py", "version"): 1,
 }
 
 
@@ -78,12 +79,28 @@ def _key_read(node: ast.AST) -> ast.Constant | None:
 
 def stored_field_reads(path: Path) -> list[str]:
     name = path.relative_to(PACKAGE).as_posix()
-    found = []
+    reads: dict[str, list[int]] = {}
     for node in ast.walk(ast.parse(path.read_text(), name)):
         key = _key_read(node)
-        if key is not None and key.value in STORED and (name, key.value) not in NOT_A_DOCUMENT:
-            found.append(f"{name}:{node.lineno} reads a stored user or key field {key.value!r}")
-    return found
+        if key is not None and key.value in STORED:
+            reads.setdefault(key.value, []).append(node.lineno)
+    return [
+        f"{name}:{line} reads a stored user or key field {field!r}"
+        for field, lines in reads.items()
+        if len(lines) > NOT_A_DOCUMENT.get((name, field), 0)
+        for line in sorted(lines)
+    ]
+
+
+def test_every_named_exception_is_still_used_as_counted():
+    counted = {}
+    for path in modules_above_the_store():
+        name = path.relative_to(PACKAGE).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(), name)):
+            key = _key_read(node)
+            if key is not None and (name, key.value) in NOT_A_DOCUMENT:
+                counted[name, key.value] = counted.get((name, key.value), 0) + 1
+    assert counted == NOT_A_DOCUMENT
 
 
 def test_no_module_above_the_store_reads_a_user_or_key_document():

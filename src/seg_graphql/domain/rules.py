@@ -289,8 +289,10 @@ def evaluate_criterion(c: Criterion, user: User, is_member: IsMember | None = No
     raise AssertionError(c.operator)
 
 
-# A rule's field names the user's attribute it tests (customFields.<name>: one custom field).
-_ATTRIBUTE = {
+# A rule's field -> the User attribute it tests (customFields.<name>: one of the custom
+# fields). The compiled filter reads the stored field of the same name, so store/users.py
+# must read that field into this attribute (tests/unit/test_rule_attributes.py holds them).
+USER_ATTRIBUTE = {
     "tier": "tier",
     "email": "email",
     "points": "points",
@@ -305,7 +307,7 @@ _ATTRIBUTE = {
 
 def _lookup(user: User, field: str) -> Any:
     top, _, custom = field.partition(".")
-    attribute = _ATTRIBUTE[top]
+    attribute = USER_ATTRIBUTE[top]
     if attribute in user.unset:
         return _MISSING
     value = getattr(user, attribute)

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from typing import overload
 
 
-def naive_utc(moment: datetime) -> datetime:
+@overload
+def naive_utc(moment: datetime) -> datetime: ...
+@overload
+def naive_utc(moment: None) -> None: ...
+def naive_utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 

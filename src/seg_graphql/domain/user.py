@@ -15,20 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from seg_graphql.domain.membership import Entry
+from seg_graphql.domain.rules import USER_ATTRIBUTE
 
 # The profile attributes a rule can test. A stored profile may lack one (never given) or hold
 # null (cleared): EXISTS tells the two apart, as MongoDB's $exists does, so `unset` names them.
-RULE_ATTRIBUTES = (
-    "tier",
-    "email",
-    "points",
-    "xp",
-    "coins",
-    "badges",
-    "custom_fields",
-    "created_at",
-    "updated_at",
-)
+RULE_ATTRIBUTES = tuple(USER_ATTRIBUTE.values())
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,7 +45,9 @@ class Outcome:
     an expiry) not applied because a newer write is stored."""
 
     applied: bool
-    user: User | None  # as the change left it (as read, when not applied); None: nobody
+    # as the change left it (as read, when not applied); None for an expiry (the sweep reads
+    # entries only: see `expired`) and where there was nobody to take off a list
+    user: User | None
     entry: Entry | None
     refusal: Refusal | None = None
     expired: tuple[int, ...] = ()  # an expiry: the segments whose lists the user left

@@ -43,7 +43,7 @@ class ApiKeyStore:
             "prefix": key.prefix,
             "createdAt": naive_utc(key.created_at).replace(microsecond=0),
             "createdBy": key.created_by,
-            "expiresAt": _naive(key.expires_at),
+            "expiresAt": naive_utc(key.expires_at),
             "lastUsedAt": None,
             "revoked": False,
             "revokedAt": None,
@@ -125,7 +125,3 @@ def key_of(doc: Mapping[str, Any]) -> ApiKey:
         revoked=bool(get("revoked")),
         revoked_at=aware_utc(get("revokedAt")),
     )
-
-
-def _naive(moment: datetime | None) -> datetime | None:
-    return naive_utc(moment) if moment is not None else None
