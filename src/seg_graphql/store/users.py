@@ -337,16 +337,24 @@ def _entries(doc: Mapping[str, Any]) -> dict[int, Entry]:
 
 def profile_set(profile: UserProfile) -> dict[str, Any]:
     """The stored fields an upsert sets or clears (None clears)."""
-    out = {key: _stored(value) for key, value in profile.given().items()}
-    if "email" in out:
-        out["emailLower"] = out["email"].lower() if out["email"] else None
-    return out
+    return _stored_profile(profile.given())
 
 
 def _created(user: User) -> dict[str, Any]:
     """A user a list write creates: its id and the profile fields it has."""
-    fields = {key: getattr(user, attr) for key, attr in _PROFILE}
-    return {"userId": user.user_id, **{k: _stored(v) for k, v in fields.items() if v is not None}}
+    given = {key: getattr(user, attr) for key, attr in _PROFILE}
+    return {
+        "userId": user.user_id,
+        **_stored_profile({key: value for key, value in given.items() if value is not None}),
+    }
+
+
+def _stored_profile(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Profile fields as stored, with the lower-cased email that lookups by email use."""
+    out = {key: _stored(value) for key, value in fields.items()}
+    if "email" in out:
+        out["emailLower"] = out["email"].lower() if out["email"] else None
+    return out
 
 
 def _stored_order(user: str) -> list[tuple[str, str]]:
