@@ -30,6 +30,7 @@ from graphql.pyutils.is_awaitable import is_async_iterable
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from seg_graphql.execution.runtime import Run, is_awaitable
+from seg_graphql.execution.straight_line import MISS, straight_line
 
 Completer = Callable[[Run, Any, Path], Any]
 
@@ -79,12 +80,19 @@ def enum_names(
     type_: GraphQLLeafType, memos: dict[Any, dict[Any, Any]]
 ) -> tuple[type, dict[Any, Any]] | None:
     """Strawberry's enum type scans every value to name a member; a member's name never
-    changes, so each is looked up once, into `memos[type_]` (one per plan, shared by the
-    type's completers and the inline reads of `execute_fields`)."""
+    changes, so each is named once, when the plan is built, into `memos[type_]` (one per
+    plan, shared by the type's completers, the inline reads of `execute_fields` and the
+    straight lines)."""
     members = getattr(type_, "wrapped_cls", None)
     if not isinstance(type_, GraphQLEnumType) or not isinstance(members, type):
         return None
-    return members, memos.setdefault(type_, {})
+    names = memos.get(type_)
+    if names is None:
+        names = memos[type_] = {}
+        for member in members:  # type: ignore[var-annotated]
+            with suppress(Exception):  # a member it cannot name stays for the completer
+                names[member] = type_.coerce_output_value(member)
+    return members, names
 
 
 def _memoised_enum(
@@ -119,8 +127,8 @@ def non_null_completer(inner: Completer, parent_name: str, field_name: str) -> C
                 raise TypeError(message)
             return body(run, result, path)
 
-        complete_present.fields = getattr(inner, "fields", None)  # type: ignore[attr-defined]
-        complete_present.plain = getattr(inner, "plain", None)  # type: ignore[attr-defined]
+        for name in ("fields", "plain", "straight", "items"):
+            setattr(complete_present, name, getattr(inner, name, None))
         return complete_present
 
     def complete(run: Run, result: Any, path: Path) -> Any:
@@ -166,6 +174,7 @@ def object_completer(fields: Sequence[Any], plain: type | None) -> Completer:
     complete.body = body  # type: ignore[attr-defined]
     complete.fields = fields  # type: ignore[attr-defined]
     complete.plain = plain  # type: ignore[attr-defined]
+    complete.straight = straight_line(fields, plain)  # type: ignore[attr-defined]
     return complete
 
 
@@ -194,6 +203,10 @@ def list_completer(
         return body(run, result, path)
 
     complete.body = body  # type: ignore[attr-defined]
+    straight = getattr(item, "straight", None)
+    complete.items = (  # type: ignore[attr-defined]
+        (item.plain, straight, item_nullable) if straight is not None else None  # type: ignore[attr-defined]
+    )
     return complete
 
 
@@ -207,10 +220,17 @@ def _complete_iterable(
     index = 0
     plain = getattr(item, "plain", None)
     fields = getattr(item, "fields", None)
+    straight = getattr(item, "straight", None)
     try:
         for value in iterator:
-            item_path = Path(path, index, None)
             at_once = type(value) is plain and "__await__" not in value.__dict__
+            if at_once and straight is not None:
+                completed = straight(value)
+                if completed is not MISS:
+                    append(completed)
+                    index += 1
+                    continue
+            item_path = Path(path, index, None)
             if not at_once and is_awaitable(value):
                 append(complete_awaitable(run, item, nullable, nodes, item_path, value))
                 awaitable_indices.append(index)
@@ -350,6 +370,11 @@ def execute_fields(run: Run, fields: Sequence[Any], source: Any, path: Path | No
                     continue
                 if type(value) is field.plain and "__await__" not in value.__dict__:
                     # an edge's node: `finish` and its field completion, inline
+                    if field.straight is not None:
+                        result = field.straight(value)
+                        if result is not MISS:
+                            results[field.key] = result
+                            continue
                     result = _complete_plain(run, field, value, path)
                 else:
                     result = field.finish(run, value, path)

@@ -40,6 +40,7 @@ from seg_graphql.execution.completion import (
     passthrough_type,
 )
 from seg_graphql.execution.runtime import Run, is_awaitable
+from seg_graphql.execution.straight_line import MISS
 
 Resolve = Callable[[Run, Any, Path | None], Any]
 
@@ -66,18 +67,22 @@ class FieldPlan:
 
     __slots__ = (
         "attribute",
+        "coerce",
         "enum_class",
         "enum_names",
         "execute",
         "fail",
         "fields",
         "finish",
+        "items",
         "key",
         "nodes",
         "nullable",
         "parent_name",
         "passthrough",
         "plain",
+        "straight",
+        "typename",
     )
 
     def __init__(self, key: str, execute: Callable[[Run, Any, Path | None], Any]) -> None:
@@ -96,6 +101,12 @@ class FieldPlan:
         self.nullable = True
         self.nodes: list[Any] = []
         self.parent_name = ""
+        # what straight_line needs: a leaf's serializer, `__typename`'s value, an object's
+        # straight line, a list's items (their plain class, straight line and nullability)
+        self.coerce: Callable[[Any], Any] | None = None
+        self.typename: str | None = None
+        self.straight: Callable[[Any], Any] | None = None
+        self.items: tuple[type, Callable[[Any], Any], bool] | None = None
 
 
 def plan_field(
@@ -139,9 +150,13 @@ def plan_field(
         return finish(run, result, parent_path)
 
     plan = FieldPlan(key, execute)
+    plan.nullable = nullable
+    if strategy == "typename":
+        plan.typename = parent_name
     if strategy == "attribute" and field.default_resolver is getattr:
         plan.attribute = field.python_name
         leaf_type = get_named_type(field_def.type)
+        plan.coerce = leaf_type.coerce_output_value
         plan.passthrough = passthrough_type(leaf_type)
         if enum := enum_names(leaf_type, document.enum_memos):
             plan.enum_class, plan.enum_names = enum
@@ -182,6 +197,8 @@ def _inline_object(
     plan.fail = fail
     plan.plain = getattr(complete, "plain", None)
     plan.fields = getattr(complete, "fields", None)
+    plan.straight = getattr(complete, "straight", None)
+    plan.items = getattr(complete, "items", None)
     plan.nullable, plan.nodes, plan.parent_name = nullable, nodes, parent_name
     return plan
 
@@ -216,11 +233,14 @@ def _field_completion(
     value, or its awaitable; a field error nulls the field (or raises, when non-null)."""
     plain = getattr(complete, "plain", None)  # see completion.plain_class
     fields = getattr(complete, "fields", None)
+    straight = getattr(complete, "straight", None) or (lambda result: MISS)
 
     def complete_field(run: Run, result: Any, path: Path) -> Any:
         try:
             if type(result) is plain and "__await__" not in result.__dict__:
-                completed = execute_fields(run, fields, result, path)  # type: ignore[arg-type]
+                completed = straight(result)
+                if completed is MISS:
+                    completed = execute_fields(run, fields, result, path)  # type: ignore[arg-type]
             elif is_awaitable(result):
                 return complete_awaitable(run, complete, nullable, nodes, path, result)
             else:

@@ -1,0 +1,146 @@
+"""Straight-line completion of objects made of attribute reads alone.
+
+An edge `{ cursor node { id name type } }` is three attribute reads and two dicts, yet the
+general completion builds a Path per object, calls through the field loop for each field and
+checks each value for errors and awaitables. For an object whose every selected field is a
+plain attribute (a built-in scalar, an enum, a custom scalar, `__typename`, or another such
+object or a list of them), the plan generates one Python function that reads the attributes
+and builds the response dict in the selection's order.
+
+It returns `MISS` for anything it is not sure of: a value of another type, a null where the
+schema forbids one, an attribute or a serializer that raises, a serializer's result the
+general path would await. The caller then completes the object the general way, which reads
+the attributes again (a plain class's attributes are instance data: reading is free of side
+effects, see `_plain_attribute`) and reports exactly what graphql-core would. So it answers
+only where the general path would answer the same value without an error.
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Callable, Sequence
+from inspect import getattr_static
+from typing import Any
+
+from graphql import Undefined
+
+MISS: Any = object()  # no answer: complete this object the general way
+
+StraightLine = Callable[[Any], Any]
+
+# What a custom scalar's serializer may return for the result to be stored as is (the
+# general path awaits anything else that is awaitable).
+_STORED_AS_IS = (dict, list, str, int, float, bool)
+
+
+def straight_line(fields: Sequence[Any], plain: type | None) -> StraightLine | None:
+    """A function completing one `plain` object with `fields`, or None when some field
+    needs more than an attribute read."""
+    if plain is None or not fields:
+        return None
+    names: dict[str, Any] = {"MISS": MISS, "Undefined": Undefined, "STORED": _STORED_AS_IS}
+    body: list[str] = []
+    values: list[str] = []
+    for index, field in enumerate(fields):
+        value = f"v{index}"
+        read = _read(field, plain, value, index, names)
+        if read is None:
+            return None
+        body.extend(read)
+        values.append(f"{field.key!r}: {value}")
+    source = "\n".join(
+        [
+            "def straight(source):",
+            "    try:",
+            *(f"        {line}" for line in body),
+            "    except Exception:",
+            "        return MISS",
+            f"    return {{{', '.join(values)}}}",
+        ]
+    )
+    # the source holds only generated names, Python identifiers checked by
+    # _plain_attribute and repr()s of response keys
+    exec(compile(source, f"<straight line {plain.__name__}>", "exec"), names)
+    return names["straight"]
+
+
+def _read(
+    field: Any, plain: type, value: str, index: int, names: dict[str, Any]
+) -> list[str] | None:
+    """The lines setting `value` to the field's completed value, or returning MISS."""
+    if field.typename is not None:
+        return [f"{value} = {field.typename!r}"]
+    attribute = field.attribute
+    if attribute is None or not _plain_attribute(plain, attribute):
+        return None
+    read = f"{value} = source.{attribute}"
+    # the value is none of the expected kind: fine if it is null and the field may be
+    other = f"elif {value} is not None: return MISS" if field.nullable else "else: return MISS"
+    if field.straight is not None:  # an object of a plain class
+        names[f"P{index}"], names[f"F{index}"] = field.plain, field.straight
+        return [
+            read,
+            f"if type({value}) is P{index} and '__await__' not in {value}.__dict__:",
+            f"    {value} = F{index}({value})",
+            f"    if {value} is MISS: return MISS",
+            other,
+        ]
+    if field.items is not None:  # a list of such objects
+        names[f"L{index}"] = _list_reader(*field.items)
+        return [
+            read,
+            f"if type({value}) is list or type({value}) is tuple:",
+            f"    {value} = L{index}({value})",
+            f"    if {value} is MISS: return MISS",
+            other,
+        ]
+    if field.coerce is None:
+        return None
+    if field.passthrough is not None:  # a string, an ID or a boolean, stored as is
+        names[f"T{index}"] = field.passthrough
+        return [read, f"if type({value}) is T{index}: pass", other]
+    if field.enum_class is not None:  # a member's name, once the general path named it
+        names[f"E{index}"], names[f"N{index}"] = field.enum_class, field.enum_names
+        return [
+            read,
+            f"if type({value}) is E{index}:",
+            f"    {value} = N{index}.get({value})",
+            f"    if {value} is None: return MISS",
+            other,
+        ]
+    names[f"C{index}"] = field.coerce  # any other scalar: its serializer
+    return [
+        read,
+        f"if {value} is not None and not isinstance({value}, Exception):",
+        f"    {value} = C{index}({value})",
+        f"    if type({value}) not in STORED: return MISS",
+        other,
+    ]
+
+
+def _list_reader(plain: type, straight: StraightLine, nullable: bool) -> Callable[[Any], Any]:
+    def read(items: Any) -> Any:
+        completed = []
+        append = completed.append
+        for item in items:
+            if type(item) is plain and "__await__" not in item.__dict__:
+                item = straight(item)
+                if item is MISS:
+                    return MISS
+            elif item is not None or not nullable:
+                return MISS
+            append(item)
+        return completed
+
+    return read
+
+
+def _plain_attribute(plain: type, attribute: str) -> bool:
+    """`attribute` names instance data: a Python identifier the class does not also define
+    as a descriptor (which could compute, or change, on every read)."""
+    if not attribute.isidentifier() or keyword.iskeyword(attribute):
+        return False
+    if attribute.startswith("__"):
+        return False  # name-mangled inside the generated function
+    found = getattr_static(plain, attribute, None)
+    return not hasattr(type(found), "__get__")
