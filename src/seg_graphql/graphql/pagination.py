@@ -55,6 +55,7 @@ def decode_key(kind: str, cursor: str | None, path: str = "after") -> str | None
     raise bad_input(f"'{cursor[:40]}' is not a valid cursor for this list", (path,))
 
 
+@functools.lru_cache(maxsize=4096)
 def encode_cursor(kind: str, position: int) -> str:
     return encode_key(kind, str(position))
 

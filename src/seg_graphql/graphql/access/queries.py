@@ -23,9 +23,7 @@ class AccessQuery:
         keys, has_next = await service.page(after=start, first=first)
         return ApiKeyConnection.of(
             keys,
-            lambda key: ApiKeyEdge(
-                cursor=encode_key("apikey", key.position), node=ApiKey.from_domain(key)
-            ),
+            lambda key: ApiKeyEdge.at(encode_key("apikey", key.position), ApiKey.from_domain(key)),
             has_next=has_next,
             has_previous=after is not None,
             count_total=service.count,

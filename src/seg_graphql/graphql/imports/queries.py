@@ -41,9 +41,7 @@ class ImportQuery:
         jobs, has_next = await service.page(status=status, before=before, first=first)
         return ImportJobConnection.of(
             jobs,
-            lambda job: ImportJobEdge(
-                cursor=encode_key("import", job.id), node=ImportJob.from_domain(job)
-            ),
+            lambda job: ImportJobEdge.at(encode_key("import", job.id), ImportJob.from_domain(job)),
             has_next=has_next,
             has_previous=before is not None,
             count_total=lambda: service.count(status),

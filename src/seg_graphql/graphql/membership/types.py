@@ -202,8 +202,8 @@ class MembershipEventConnection(Connection[MembershipEvent]):
         events = await membership.history_page(about, before=before, limit=first + 1)
         return cls.of(
             events[:first],
-            lambda e: MembershipEventEdge(
-                cursor=encode_key("event", str(e.id)), node=MembershipEvent.from_domain(e)
+            lambda e: MembershipEventEdge.at(
+                encode_key("event", str(e.id)), MembershipEvent.from_domain(e)
             ),
             has_next=len(events) > first,
             has_previous=before is not None,
@@ -240,7 +240,7 @@ class MemberConnection(Connection[User]):
         )
         return cls.of(
             users,
-            lambda u: MemberEdge(cursor=encode_key("member", u.user_id), node=User.from_domain(u)),
+            lambda u: MemberEdge.at(encode_key("member", u.user_id), User.from_domain(u)),
             has_next=has_next,
             has_previous=after_user is not None,
             count_total=lambda: info.context.member_count_loader.load(segment.id),

@@ -60,9 +60,7 @@ class SegmentQuery:
         page = await service.list_page(where, after_id=after_id, first=first)
         return SegmentConnection.of(
             page.items,
-            lambda s: SegmentEdge(
-                cursor=encode_cursor("segment", s.id), node=Segment.from_domain(s)
-            ),
+            lambda s: SegmentEdge.at(encode_cursor("segment", s.id), Segment.from_domain(s)),
             has_next=page.has_next,
             has_previous=after_id is not None,
             count_total=lambda: service.count(where),

@@ -40,7 +40,7 @@ class UserQuery:
         users, has_next = await service.page(after=after_user, first=first)
         return UserConnection.of(
             users,
-            lambda u: UserEdge(cursor=encode_key("user", u.user_id), node=User.from_domain(u)),
+            lambda u: UserEdge.at(encode_key("user", u.user_id), User.from_domain(u)),
             has_next=has_next,
             has_previous=after_user is not None,
             count_total=service.count,
