@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from seg_graphql.domain.errors import ErrorCode, UserInputError, bad_input, not_found
@@ -23,8 +24,10 @@ from seg_graphql.domain.rules import validate_rules
 from seg_graphql.services.auth import require_edit, require_role
 from seg_graphql.services.membership_writes import MembershipWriter
 from seg_graphql.services.scope import Scope
+from seg_graphql.store.counters import Counters
 from seg_graphql.store.errors import DuplicateKey
 from seg_graphql.store.segments import segment_changes
+from seg_graphql.store.users import UserStore
 
 MAX_SEGMENTS = 1_000  # loyalty seed: "Segments per organization 1,000"
 MAX_LINKS = 100
@@ -40,11 +43,22 @@ class Page:
 class SegmentService:
     def __init__(self, scope: Scope) -> None:
         self.principal = scope.principal
+        self._scope = scope
         self._segments = scope.segments
-        self._counters = scope.counters
-        self._users = scope.users
         self._now = scope.now
-        self._writer = MembershipWriter(scope, EventSource.API)
+
+    # The stores only writes use, made when a write first needs them: most requests read.
+    @cached_property
+    def _counters(self) -> Counters:
+        return self._scope.counters
+
+    @cached_property
+    def _users(self) -> UserStore:
+        return self._scope.users
+
+    @cached_property
+    def _writer(self) -> MembershipWriter:
+        return MembershipWriter(self._scope, EventSource.API)
 
     # ------------------------------------------------------------ reads
 

@@ -46,16 +46,14 @@ class SegmentQuery:
     ) -> SegmentConnection:
         check_first(first)
         after_id = decode_cursor("segment", after)
-        bounded = parse_model(
-            SegmentListFilter,
-            {"name": filter.name, "teamId": filter.team_id} if filter else {},
-            ("filter",),
-        )
-        where = SegmentSelection(
-            name_contains=bounded.name,
-            type=filter.type if filter else None,
-            team_id=bounded.team_id,
-        )
+        where = SegmentSelection()
+        if filter:
+            bounded = parse_model(
+                SegmentListFilter, {"name": filter.name, "teamId": filter.team_id}, ("filter",)
+            )
+            where = SegmentSelection(
+                name_contains=bounded.name, type=filter.type, team_id=bounded.team_id
+            )
         service = info.context.segments
         page = await service.list_page(where, after_id=after_id, first=first)
         return SegmentConnection.of(
