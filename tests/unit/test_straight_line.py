@@ -16,6 +16,7 @@ from typing import Any, NewType
 import orjson
 import pytest
 import strawberry
+from graphql import Undefined
 from strawberry.schema.config import StrawberryConfig
 
 from seg_graphql.execution import CompiledExecution, completion, straight_line
@@ -84,6 +85,25 @@ def bent(i: int, **changes: Any) -> Item:
     return item
 
 
+class Later:
+    """An awaitable by its class: the general path awaits it for its value."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __await__(self) -> Any:
+        if False:
+            yield
+        return self.value
+
+
+class AwaitOnInstance:
+    """`__await__` in the instance: awaitable to graphql-core's check, not to `await`."""
+
+    def __init__(self) -> None:
+        self.__await__ = lambda: iter(())
+
+
 def without_name(i: int) -> Item:
     item = good(i)
     del item.__dict__["name"]  # reading it raises AttributeError
@@ -114,6 +134,9 @@ CASES: dict[str, list[Any]] = {
     "an Int out of range": [bent(1, count=2**40)],
     "an awaitable in the instance": [bent(1, __await__=lambda: iter(()))],
     "an attribute that raises": [good(1), without_name(2)],
+    "Undefined in a custom scalar": [bent(1, price=Undefined)],
+    "an awaitable in a custom scalar": [good(1), bent(2, price=Later(5))],
+    "an instance __await__ in a custom scalar": [bent(1, price=AwaitOnInstance())],
 }
 
 

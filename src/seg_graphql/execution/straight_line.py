@@ -9,7 +9,8 @@ and builds the response dict in the selection's order.
 
 It returns `MISS` for anything it is not sure of: a value of another type, a null where the
 schema forbids one, an attribute or a serializer that raises, a serializer's result the
-general path would await. The caller then completes the object the general way, which reads
+general path would await, a value the general path does not serialize (Undefined, an error,
+an awaitable). The caller then completes the object the general way, which reads
 the attributes again (a plain class's attributes are instance data: reading is free of side
 effects, see `_plain_attribute`) and reports exactly what graphql-core would. So it answers
 only where the general path would answer the same value without an error.
@@ -23,6 +24,8 @@ from inspect import getattr_static
 from typing import Any
 
 from graphql import Undefined
+
+from seg_graphql.execution.runtime import is_awaitable
 
 MISS: Any = object()  # no answer: complete this object the general way
 
@@ -38,7 +41,12 @@ def straight_line(fields: Sequence[Any], plain: type | None) -> StraightLine | N
     needs more than an attribute read."""
     if plain is None or not fields:
         return None
-    names: dict[str, Any] = {"MISS": MISS, "Undefined": Undefined, "STORED": _STORED_AS_IS}
+    names: dict[str, Any] = {
+        "MISS": MISS,
+        "Undefined": Undefined,
+        "STORED": _STORED_AS_IS,
+        "AWAITABLE": is_awaitable,
+    }
     body: list[str] = []
     values: list[str] = []
     for index, field in enumerate(fields):
@@ -109,9 +117,12 @@ def _read(
             other,
         ]
     names[f"C{index}"] = field.coerce  # any other scalar: its serializer
+    # not for what the general path does not serialize: Undefined (null), an error (raised),
+    # an awaitable (awaited first); a serializer like `str` would answer for any of them
     return [
         read,
-        f"if {value} is not None and not isinstance({value}, Exception):",
+        f"if {value} is not None and {value} is not Undefined"
+        f" and not isinstance({value}, Exception) and not AWAITABLE({value}):",
         f"    {value} = C{index}({value})",
         f"    if type({value}) not in STORED: return MISS",
         other,
