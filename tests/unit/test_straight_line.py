@@ -40,6 +40,28 @@ Money = NewType("Money", object)
 MONEY = strawberry.scalar(name="Money", serialize=_serialize_money, parse_value=lambda v: v)
 
 
+@strawberry.enum
+class Mood(enum.Enum):
+    """Awaitable members: graphql-core awaits them and names what they give."""
+
+    HAPPY = "happy"
+    SAD = "sad"
+
+    def __await__(self) -> Any:
+        if False:
+            yield
+        return Mood.SAD if self is Mood.HAPPY else "no mood"
+
+
+@strawberry.enum
+class Weather(enum.Enum):
+    SUN = "sun"
+    RAIN = "rain"
+
+
+Weather.RAIN.__await__ = lambda: iter(())  # type: ignore[method-assign]  # on one member
+
+
 @strawberry.type
 class Tag:
     label: str
@@ -57,6 +79,8 @@ class Item:
     tag: Tag | None = None
     tags: list[Tag | None] = field(default_factory=list)
     strict_tags: list[Tag] = field(default_factory=list)
+    mood: Mood | None = None
+    weather: Weather | None = None
 
 
 @strawberry.type
@@ -113,6 +137,7 @@ def without_name(i: int) -> Item:
 # Answered in straight lines alone.
 GOOD: dict[str, list[Any]] = {
     "all good": [good(1), good(2)],
+    "an enum member": [bent(1, weather=Weather.SUN)],
     "nulls where the schema allows them": [bent(1, note=None, price=None, tag=None, tags=[None])],
     "a tuple for a list": [bent(1, tags=(Tag(label="a"),))],
     "no items": [],
@@ -137,6 +162,8 @@ CASES: dict[str, list[Any]] = {
     "Undefined in a custom scalar": [bent(1, price=Undefined)],
     "an awaitable in a custom scalar": [good(1), bent(2, price=Later(5))],
     "an instance __await__ in a custom scalar": [bent(1, price=AwaitOnInstance())],
+    "a member of an awaitable enum": [bent(1, mood=Mood.HAPPY), bent(2, mood=Mood.SAD)],
+    "an enum member with an __await__ of its own": [bent(1, weather=Weather.RAIN)],
 }
 
 
@@ -158,7 +185,7 @@ SCHEMA = strawberry.Schema(query=Query, config=StrawberryConfig(scalar_map={Mone
 DOCUMENT = """
 query Q {
   edges { cursor __typename node { id name note colour price count
-    tag { label colour } tags { label } strict: strictTags { label } } }
+    tag { label colour } tags { label } strict: strictTags { label } mood weather } }
   first { node { ...F } }
 }
 fragment F on Item { name tag { __typename label } }
