@@ -9,17 +9,20 @@ and builds the response dict in the selection's order.
 
 It returns `MISS` for anything it is not sure of: a value of another type, a null where the
 schema forbids one, an attribute or a serializer that raises, a serializer's result the
-general path would await, a value the general path does not serialize (Undefined, an error,
-an awaitable). The caller then completes the object the general way, which reads
-the attributes again (a plain class's attributes are instance data: reading is free of side
-effects, see `_plain_attribute`) and reports exactly what graphql-core would. So it answers
-only where the general path would answer the same value without an error.
+general path would await, a value the general path does not serialize as is (Undefined, an
+error, an awaitable) or one a serializer may use up (an iterator). The caller then completes
+the object the general way, which reads the attributes again (a plain class's attributes are
+instance data: reading is free of side effects, see `_plain_attribute`) and reports exactly
+what graphql-core would. So it answers only where the general path would answer the same
+value without an error. A serializer may thus be called twice for one value: it must not
+change what it is given (an iterator is not given it, see `_serializable`).
 """
 
 from __future__ import annotations
 
 import keyword
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from inspect import getattr_static
 from typing import Any
 
@@ -34,6 +37,22 @@ StraightLine = Callable[[Any], Any]
 # What a custom scalar's serializer may return for the result to be stored as is (the
 # general path awaits anything else that is awaitable).
 _STORED_AS_IS = (dict, list, str, int, float, bool)
+# Types whose instances a serializer may be given at once (see _serializable): neither
+# null, an error, an awaitable nor an iterator, whatever the instance.
+_VALUES = frozenset({int, float, str, bool, datetime})
+
+
+def _serializable(value: Any) -> bool:
+    """The general path hands `value` to the scalar's serializer as is, and a miss may have
+    it serialized again: not Undefined (the general path answers null), an error (raised),
+    an awaitable (awaited first) or an iterator (a serializer such as `"".join` uses it up,
+    and the general path after a miss would then serialize an empty one)."""
+    return (
+        value is not Undefined
+        and not isinstance(value, Exception)
+        and not is_awaitable(value)
+        and not hasattr(type(value), "__next__")
+    )
 
 
 def straight_line(fields: Sequence[Any], plain: type | None) -> StraightLine | None:
@@ -43,9 +62,9 @@ def straight_line(fields: Sequence[Any], plain: type | None) -> StraightLine | N
         return None
     names: dict[str, Any] = {
         "MISS": MISS,
-        "Undefined": Undefined,
         "STORED": _STORED_AS_IS,
-        "AWAITABLE": is_awaitable,
+        "VALUES": _VALUES,
+        "SERIALIZABLE": _serializable,
     }
     body: list[str] = []
     values: list[str] = []
@@ -117,12 +136,9 @@ def _read(
             other,
         ]
     names[f"C{index}"] = field.coerce  # any other scalar: its serializer
-    # not for what the general path does not serialize: Undefined (null), an error (raised),
-    # an awaitable (awaited first); a serializer like `str` would answer for any of them
     return [
         read,
-        f"if {value} is not None and {value} is not Undefined"
-        f" and not isinstance({value}, Exception) and not AWAITABLE({value}):",
+        f"if type({value}) in VALUES or {value} is not None and SERIALIZABLE({value}):",
         f"    {value} = C{index}({value})",
         f"    if type({value}) not in STORED: return MISS",
         other,
