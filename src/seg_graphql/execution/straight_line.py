@@ -38,8 +38,9 @@ StraightLine = Callable[[Any], Any]
 # general path awaits anything else that is awaitable).
 _STORED_AS_IS = (dict, list, str, int, float, bool)
 # Types whose instances a serializer may be given at once (see _serializable): neither
-# null, an error, an awaitable nor an iterator, whatever the instance.
-_VALUES = frozenset({int, float, str, bool, datetime})
+# null, an error, an awaitable nor an iterator, whatever the instance (a JSON scalar's
+# lists and dicts, a DateTime's datetimes).
+_VALUES = frozenset({bool, int, float, str, bytes, list, tuple, dict, set, frozenset, datetime})
 
 
 def _serializable(value: Any) -> bool:
