@@ -66,6 +66,13 @@ class Weather(enum.Enum):
 Weather.RAIN.__await__ = lambda: iter(())  # type: ignore[method-assign]  # on one member
 
 
+@strawberry.enum
+class Fault(Exception, enum.Enum):
+    """Errors as members: graphql-core raises one rather than name it."""
+
+    LOST = "lost"
+
+
 @strawberry.type
 class Tag:
     label: str
@@ -86,6 +93,7 @@ class Item:
     mood: Mood | None = None
     weather: Weather | None = None
     letters: Letters | None = None
+    fault: Fault | None = None
 
 
 @strawberry.type
@@ -169,6 +177,7 @@ CASES: dict[str, list[Any] | Callable[[], list[Any]]] = {
     "an instance __await__ in a custom scalar": [bent(1, price=AwaitOnInstance())],
     "a member of an awaitable enum": [bent(1, mood=Mood.HAPPY), bent(2, mood=Mood.SAD)],
     "an enum member with an __await__ of its own": [bent(1, weather=Weather.RAIN)],
+    "a member of an enum of errors": [good(1), bent(2, fault=Fault.LOST)],
     # made again for each execution: the iterator is used up once serialized
     "an iterator serialized, then a field the general path must complete": lambda: [
         bent(1, letters=iter("ab"), note=7)
@@ -201,7 +210,7 @@ SCHEMA = strawberry.Schema(
 DOCUMENT = """
 query Q {
   edges { cursor __typename node { id letters name note colour price count
-    tag { label colour } tags { label } strict: strictTags { label } mood weather } }
+    tag { label colour } tags { label } strict: strictTags { label } mood weather fault } }
   first { node { ...F } }
 }
 fragment F on Item { name tag { __typename label } }

@@ -86,8 +86,8 @@ def enum_names(
     members = getattr(type_, "wrapped_cls", None)
     if not isinstance(type_, GraphQLEnumType) or not isinstance(members, type):
         return None
-    if hasattr(members, "__await__"):
-        return None  # graphql-core awaits such a member and names what it gives
+    if issubclass(members, Exception) or hasattr(members, "__await__"):
+        return None  # graphql-core raises such a member, or awaits it and names what it gives
     names = memos.get(type_)
     if names is None:
         names = memos[type_] = {}
