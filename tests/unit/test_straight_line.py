@@ -10,12 +10,14 @@ compiled path (the second from its plan), and the answers must be equal byte for
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import field
 from typing import Any, NewType
 
 import orjson
 import pytest
 import strawberry
+from graphql import Undefined
 from strawberry.schema.config import StrawberryConfig
 
 from seg_graphql.execution import CompiledExecution, completion, straight_line
@@ -37,6 +39,38 @@ def _serialize_money(value: Any) -> Any:
 
 Money = NewType("Money", object)
 MONEY = strawberry.scalar(name="Money", serialize=_serialize_money, parse_value=lambda v: v)
+# A serializer that consumes what it is given (an iterator of letters).
+Letters = NewType("Letters", object)
+LETTERS = strawberry.scalar(name="Letters", serialize="".join, parse_value=lambda v: v)
+
+
+@strawberry.enum
+class Mood(enum.Enum):
+    """Awaitable members: graphql-core awaits them and names what they give."""
+
+    HAPPY = "happy"
+    SAD = "sad"
+
+    def __await__(self) -> Any:
+        if False:
+            yield
+        return Mood.SAD if self is Mood.HAPPY else "no mood"
+
+
+@strawberry.enum
+class Weather(enum.Enum):
+    SUN = "sun"
+    RAIN = "rain"
+
+
+Weather.RAIN.__await__ = lambda: iter(())  # type: ignore[method-assign]  # on one member
+
+
+@strawberry.enum
+class Fault(Exception, enum.Enum):
+    """Errors as members: graphql-core raises one rather than name it."""
+
+    LOST = "lost"
 
 
 @strawberry.type
@@ -56,6 +90,10 @@ class Item:
     tag: Tag | None = None
     tags: list[Tag | None] = field(default_factory=list)
     strict_tags: list[Tag] = field(default_factory=list)
+    mood: Mood | None = None
+    weather: Weather | None = None
+    letters: Letters | None = None
+    fault: Fault | None = None
 
 
 @strawberry.type
@@ -84,6 +122,25 @@ def bent(i: int, **changes: Any) -> Item:
     return item
 
 
+class Later:
+    """An awaitable by its class: the general path awaits it for its value."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __await__(self) -> Any:
+        if False:
+            yield
+        return self.value
+
+
+class AwaitOnInstance:
+    """`__await__` in the instance: awaitable to graphql-core's check, not to `await`."""
+
+    def __init__(self) -> None:
+        self.__await__ = lambda: iter(())
+
+
 def without_name(i: int) -> Item:
     item = good(i)
     del item.__dict__["name"]  # reading it raises AttributeError
@@ -93,13 +150,14 @@ def without_name(i: int) -> Item:
 # Answered in straight lines alone.
 GOOD: dict[str, list[Any]] = {
     "all good": [good(1), good(2)],
+    "an enum member": [bent(1, weather=Weather.SUN)],
     "nulls where the schema allows them": [bent(1, note=None, price=None, tag=None, tags=[None])],
     "a tuple for a list": [bent(1, tags=(Tag(label="a"),))],
     "no items": [],
     "a boolean where an Int is due (Int serializes it)": [bent(1, count=True)],
 }
 # Some object needs the general path.
-CASES: dict[str, list[Any]] = {
+CASES: dict[str, list[Any] | Callable[[], list[Any]]] = {
     **GOOD,
     "a number where a string is due": [good(1), bent(2, name=7)],
     "null in a non-null string": [bent(1, name=None), good(2)],
@@ -114,7 +172,22 @@ CASES: dict[str, list[Any]] = {
     "an Int out of range": [bent(1, count=2**40)],
     "an awaitable in the instance": [bent(1, __await__=lambda: iter(()))],
     "an attribute that raises": [good(1), without_name(2)],
+    "Undefined in a custom scalar": [bent(1, price=Undefined)],
+    "an awaitable in a custom scalar": [good(1), bent(2, price=Later(5))],
+    "an instance __await__ in a custom scalar": [bent(1, price=AwaitOnInstance())],
+    "a member of an awaitable enum": [bent(1, mood=Mood.HAPPY), bent(2, mood=Mood.SAD)],
+    "an enum member with an __await__ of its own": [bent(1, weather=Weather.RAIN)],
+    "a member of an enum of errors": [good(1), bent(2, fault=Fault.LOST)],
+    # made again for each execution: the iterator is used up once serialized
+    "an iterator serialized, then a field the general path must complete": lambda: [
+        bent(1, letters=iter("ab"), note=7)
+    ],
 }
+
+
+def _items(case: str) -> list[Any]:
+    items = CASES[case]
+    return items() if callable(items) else items
 
 
 @strawberry.type
@@ -123,19 +196,21 @@ class Query:
 
     @strawberry.field
     def edges(self, info: strawberry.Info) -> list[Edge] | None:
-        return [Edge(cursor=f"c{i}", node=item) for i, item in enumerate(CASES[self.case])]
+        return [Edge(cursor=f"c{i}", node=item) for i, item in enumerate(_items(self.case))]
 
     @strawberry.field
     def first(self) -> Edge | None:
-        items = CASES[self.case]
+        items = _items(self.case)
         return Edge(cursor="c", node=items[-1]) if items else None
 
 
-SCHEMA = strawberry.Schema(query=Query, config=StrawberryConfig(scalar_map={Money: MONEY}))
+SCHEMA = strawberry.Schema(
+    query=Query, config=StrawberryConfig(scalar_map={Money: MONEY, Letters: LETTERS})
+)
 DOCUMENT = """
 query Q {
-  edges { cursor __typename node { id name note colour price count
-    tag { label colour } tags { label } strict: strictTags { label } } }
+  edges { cursor __typename node { id letters name note colour price count
+    tag { label colour } tags { label } strict: strictTags { label } mood weather fault } }
   first { node { ...F } }
 }
 fragment F on Item { name tag { __typename label } }
@@ -181,7 +256,7 @@ async def test_straight_lines_answer_as_the_general_path(
     assert _bytes(compiled) == _bytes(generic) == _bytes(learnt)
     if case in GOOD:
         assert straight_lines["missed"] == 0
-        assert straight_lines["answered"] >= len(CASES[case])
+        assert straight_lines["answered"] >= len(_items(case))
         assert compiled.errors is None
     else:
         assert straight_lines["missed"] > 0

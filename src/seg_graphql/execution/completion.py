@@ -86,10 +86,14 @@ def enum_names(
     members = getattr(type_, "wrapped_cls", None)
     if not isinstance(type_, GraphQLEnumType) or not isinstance(members, type):
         return None
+    if issubclass(members, Exception) or hasattr(members, "__await__"):
+        return None  # graphql-core raises such a member, or awaits it and names what it gives
     names = memos.get(type_)
     if names is None:
         names = memos[type_] = {}
         for member in members:  # type: ignore[var-annotated]
+            if is_awaitable(member):  # an `__await__` of its own: awaited, not named
+                continue
             with suppress(Exception):  # a member it cannot name stays for the completer
                 names[member] = type_.coerce_output_value(member)
     return members, names
@@ -109,7 +113,9 @@ def _memoised_enum(
             return coerce(value)
         name = names.get(value)
         if name is None:
-            name = names[value] = coerce(value)
+            name = coerce(value)
+            if not is_awaitable(value):  # the inline reads would name it without awaiting
+                names[value] = name
         return name
 
     return coerce_member

@@ -9,20 +9,26 @@ and builds the response dict in the selection's order.
 
 It returns `MISS` for anything it is not sure of: a value of another type, a null where the
 schema forbids one, an attribute or a serializer that raises, a serializer's result the
-general path would await. The caller then completes the object the general way, which reads
-the attributes again (a plain class's attributes are instance data: reading is free of side
-effects, see `_plain_attribute`) and reports exactly what graphql-core would. So it answers
-only where the general path would answer the same value without an error.
+general path would await, a value the general path does not serialize as is (Undefined, an
+error, an awaitable) or one a serializer may use up (an iterator). The caller then completes
+the object the general way, which reads the attributes again (a plain class's attributes are
+instance data: reading is free of side effects, see `_plain_attribute`) and reports exactly
+what graphql-core would. So it answers only where the general path would answer the same
+value without an error. A serializer may thus be called twice for one value: it must not
+change what it is given (an iterator is not given it, see `_serializable`).
 """
 
 from __future__ import annotations
 
 import keyword
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from inspect import getattr_static
 from typing import Any
 
 from graphql import Undefined
+
+from seg_graphql.execution.runtime import is_awaitable
 
 MISS: Any = object()  # no answer: complete this object the general way
 
@@ -31,6 +37,23 @@ StraightLine = Callable[[Any], Any]
 # What a custom scalar's serializer may return for the result to be stored as is (the
 # general path awaits anything else that is awaitable).
 _STORED_AS_IS = (dict, list, str, int, float, bool)
+# Types whose instances a serializer may be given at once (see _serializable): neither
+# null, an error, an awaitable nor an iterator, whatever the instance (a JSON scalar's
+# lists and dicts, a DateTime's datetimes).
+_VALUES = frozenset({bool, int, float, str, bytes, list, tuple, dict, set, frozenset, datetime})
+
+
+def _serializable(value: Any) -> bool:
+    """The general path hands `value` to the scalar's serializer as is, and a miss may have
+    it serialized again: not Undefined (the general path answers null), an error (raised),
+    an awaitable (awaited first) or an iterator (a serializer such as `"".join` uses it up,
+    and the general path after a miss would then serialize an empty one)."""
+    return (
+        value is not Undefined
+        and not isinstance(value, Exception)
+        and not is_awaitable(value)
+        and not hasattr(type(value), "__next__")
+    )
 
 
 def straight_line(fields: Sequence[Any], plain: type | None) -> StraightLine | None:
@@ -38,7 +61,12 @@ def straight_line(fields: Sequence[Any], plain: type | None) -> StraightLine | N
     needs more than an attribute read."""
     if plain is None or not fields:
         return None
-    names: dict[str, Any] = {"MISS": MISS, "Undefined": Undefined, "STORED": _STORED_AS_IS}
+    names: dict[str, Any] = {
+        "MISS": MISS,
+        "STORED": _STORED_AS_IS,
+        "VALUES": _VALUES,
+        "SERIALIZABLE": _serializable,
+    }
     body: list[str] = []
     values: list[str] = []
     for index, field in enumerate(fields):
@@ -111,7 +139,7 @@ def _read(
     names[f"C{index}"] = field.coerce  # any other scalar: its serializer
     return [
         read,
-        f"if {value} is not None and not isinstance({value}, Exception):",
+        f"if type({value}) in VALUES or {value} is not None and SERIALIZABLE({value}):",
         f"    {value} = C{index}({value})",
         f"    if type({value}) not in STORED: return MISS",
         other,
