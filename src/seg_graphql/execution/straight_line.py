@@ -106,22 +106,12 @@ def _read(
     other = f"elif {value} is not None: return MISS" if field.nullable else "else: return MISS"
     if field.straight is not None:  # an object of a plain class
         names[f"P{index}"], names[f"F{index}"] = field.plain, field.straight
-        return [
-            read,
-            f"if type({value}) is P{index} and '__await__' not in {value}.__dict__:",
-            f"    {value} = F{index}({value})",
-            f"    if {value} is MISS: return MISS",
-            other,
-        ]
+        test = f"type({value}) is P{index} and '__await__' not in {value}.__dict__"
+        return _converted(read, test, value, f"F{index}({value})", f"{value} is MISS", other)
     if field.items is not None:  # a list of such objects
         names[f"L{index}"] = _list_reader(*field.items)
-        return [
-            read,
-            f"if type({value}) is list or type({value}) is tuple:",
-            f"    {value} = L{index}({value})",
-            f"    if {value} is MISS: return MISS",
-            other,
-        ]
+        test = f"type({value}) is list or type({value}) is tuple"
+        return _converted(read, test, value, f"L{index}({value})", f"{value} is MISS", other)
     if field.coerce is None:
         return None
     if field.passthrough is not None:  # a string, an ID or a boolean, stored as is
@@ -129,19 +119,23 @@ def _read(
         return [read, f"if type({value}) is T{index}: pass", other]
     if field.enum_class is not None:  # a member's name, once the general path named it
         names[f"E{index}"], names[f"N{index}"] = field.enum_class, field.enum_names
-        return [
-            read,
-            f"if type({value}) is E{index}:",
-            f"    {value} = N{index}.get({value})",
-            f"    if {value} is None: return MISS",
-            other,
-        ]
+        test = f"type({value}) is E{index}"
+        return _converted(read, test, value, f"N{index}.get({value})", f"{value} is None", other)
     names[f"C{index}"] = field.coerce  # any other scalar: its serializer
+    test = f"type({value}) in VALUES or {value} is not None and SERIALIZABLE({value})"
+    missed = f"type({value}) not in STORED"
+    return _converted(read, test, value, f"C{index}({value})", missed, other)
+
+
+def _converted(
+    read: str, test: str, value: str, conversion: str, missed: str, other: str
+) -> list[str]:
+    """Read the attribute; when `test` holds, convert it (MISS when `missed` then)."""
     return [
         read,
-        f"if type({value}) in VALUES or {value} is not None and SERIALIZABLE({value}):",
-        f"    {value} = C{index}({value})",
-        f"    if type({value}) not in STORED: return MISS",
+        f"if {test}:",
+        f"    {value} = {conversion}",
+        f"    if {missed}: return MISS",
         other,
     ]
 
