@@ -17,14 +17,19 @@ from tests.e2e.processes import clean_env
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "import_bench.py"
 
 
-def test_import_bench_prints_every_figure():
-    result = subprocess.run(
-        [sys.executable, str(BENCH), "--lines", "300", "--batch", "100", "--embedded"],
+def _bench(script: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Runs a bench script as a user would, in its own process, with a clean environment."""
+    return subprocess.run(
+        [sys.executable, str(script), *args],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         env=clean_env(),
     )
+
+
+def test_import_bench_prints_every_figure():
+    result = _bench(BENCH, "--lines", "300", "--batch", "100", "--embedded")
     assert result.returncode == 0, result.stderr
     for figure in (
         "parse+validate:",
@@ -41,13 +46,7 @@ EMBEDDED_BENCH = BENCH.parent / "embedded_bench.py"
 
 
 def test_embedded_bench_prints_the_envelope_table():
-    result = subprocess.run(
-        [sys.executable, str(EMBEDDED_BENCH), "--users", "300"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=clean_env(),
-    )
+    result = _bench(EMBEDDED_BENCH, "--users", "300", timeout=180)
     assert result.returncode == 0, result.stderr
     header, _, row = result.stdout.splitlines()[1:4]
     assert header.startswith("| users | upsert all (500 a batch) | user(id) |")
@@ -60,13 +59,7 @@ SERVED = BENCH.with_name("serve_import_bench.py")
 
 
 def test_served_import_bench_prints_every_figure():
-    result = subprocess.run(
-        [sys.executable, str(SERVED), "--lines", "300", "--max-seconds", "60"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=clean_env(),
-    )
+    result = _bench(SERVED, "--lines", "300", "--max-seconds", "60")
     assert result.returncode == 0, result.stderr
     assert "import: SUCCEEDED, 300 of 300 lines" in result.stdout, result.stdout
     for figure in ("lines/s", "/healthz:", "GraphQL segments(first: 1):", "worst"):
@@ -77,26 +70,14 @@ ASGI = BENCH.with_name("asgi_bench.py")
 
 
 def test_asgi_bench_prints_cpu_per_request_and_logs_as_serve():
-    result = subprocess.run(
-        [sys.executable, str(ASGI), "--requests", "30", "--rounds", "1", "--log", "json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=clean_env(),
-    )
+    result = _bench(ASGI, "--requests", "30", "--rounds", "1", "--log", "json")
     assert result.returncode == 0, result.stderr
     assert re.search(r"^list: \d+ us CPU per request", result.stdout, re.M), result.stdout
     log_file = Path(re.search(r"access log: (\S+)", result.stderr).group(1))
     lines = [json.loads(line) for line in log_file.read_text().splitlines()]
     access = [line for line in lines if line.get("logger") == "seg_graphql.access"]
     assert len(access) >= 30 and access[-1]["status"] == 200 and access[-1]["operation"] == "List"
-    profiled = subprocess.run(
-        [sys.executable, str(ASGI), "--requests", "30", "--profile"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=clean_env(),
-    )
+    profiled = _bench(ASGI, "--requests", "30", "--profile")
     assert profiled.returncode == 0, profiled.stderr
     assert "compiled execution" in profiled.stdout and "us per request" in profiled.stdout
 
@@ -106,13 +87,7 @@ ICOUNT = BENCH.with_name("icount.py")
 
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="bench/icount.py runs valgrind")
 def test_icount_prints_instructions_per_request():
-    result = subprocess.run(
-        [sys.executable, str(ICOUNT), "--requests", "5", "--log", "text"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=clean_env(),
-    )
+    result = _bench(ICOUNT, "--requests", "5", "--log", "text", timeout=300)
     assert result.returncode == 0, result.stderr
     figure = re.search(
         r"^list log=text this tree: ([\d.]+)M instructions per request", result.stdout
