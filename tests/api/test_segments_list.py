@@ -104,3 +104,23 @@ async def test_name_filter_is_literal_not_regex(admin, needle):
     await admin.data(CREATE, {"input": {"matchAll": True, "name": f"has {needle} inside"}})
     page = (await admin.data(LIST, {"filter": {"name": needle}}))["segments"]
     assert [e["node"]["name"] for e in page["edges"]] == [f"has {needle} inside"]
+
+
+@pytest.mark.parametrize(
+    ("filter_", "field"),
+    [({"name": "x" * 201}, "filter.name"), ({"teamId": "t" * 10_000}, "filter.teamId")],
+)
+async def test_filter_bounds_are_checked_and_nothing_changes(admin, filter_, field):
+    await make_segments(admin, 2)
+    body = await admin.post(LIST, {"filter": filter_})
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert body["errors"][0]["extensions"]["field"] == field
+    assert (await admin.data(LIST))["segments"]["totalCount"] == 2
+
+
+async def test_an_empty_filter_lists_what_no_filter_lists(admin):
+    await make_segments(admin, 3)
+    unfiltered = (await admin.data(LIST))["segments"]
+    assert (await admin.data(LIST, {"filter": {}}))["segments"] == unfiltered
+    assert unfiltered["totalCount"] == 3
